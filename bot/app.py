@@ -1,0 +1,93 @@
+"""Assembling the Application: services in post_init, handlers in one visible list.
+
+`build_application()` is used the same way by `asamblea run`, the demo, the tests and the
+benchmarks, so what is tested is what runs.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.clock import Clock, SystemClock
+from bot.commands import publish_commands
+from bot.config import Config
+from bot.context import AsambleaContext
+from bot.credentials import Credentials
+from bot.errors import on_error
+from bot.i18n import preload
+from bot.outbox import OutboxSender
+from handlers import councils, membership, registration, settings, start
+from storage import Store
+
+# Requests the bot makes (and the long poll) give up after this; the outbox retries later.
+REQUEST_TIMEOUT_S = 15.0
+
+
+def register_handlers(application: Application) -> None:
+    """Every capability registers itself here, in one readable list.
+
+    All share PTB's group 0, where only the first matching handler runs, so the fallbacks come
+    last and answer only what no capability took (an unknown command in a private chat)."""
+    for capability in (start, membership, registration, councils, settings):
+        capability.register(application)
+    start.register_fallbacks(application)
+    application.add_error_handler(on_error)
+
+
+def build_application(
+    config: Config,
+    credentials: Credentials,
+    *,
+    clock: Clock | None = None,
+    publish_menus: bool = True,
+) -> Application:
+    """The whole bot, ready for run_polling / run_webhook or for manual start in tests."""
+    preload()
+    clock = clock or SystemClock()
+
+    async def post_init(application: Application) -> None:
+        store = await Store.open(config.storage_path, credentials.secret_key)
+        outbox = OutboxSender(store, application.bot, clock)
+        application.bot_data.update(store=store, outbox=outbox)
+        await outbox.start()
+        if publish_menus:
+            await publish_commands(application.bot, config.default_language)
+
+    async def post_shutdown(application: Application) -> None:
+        outbox: OutboxSender | None = application.bot_data.get("outbox")
+        if outbox is not None:
+            await outbox.stop()
+        store: Store | None = application.bot_data.get("store")
+        if store is not None:
+            await store.close()
+
+    base = config.telegram.base_url
+    application = (
+        ApplicationBuilder()
+        .token(credentials.bot_token)
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .context_types(ContextTypes(context=AsambleaContext))
+        .defaults(Defaults(block=True))
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .connect_timeout(REQUEST_TIMEOUT_S)
+        .read_timeout(REQUEST_TIMEOUT_S)
+        .write_timeout(REQUEST_TIMEOUT_S)
+        .get_updates_read_timeout(config.telegram.poll_timeout + REQUEST_TIMEOUT_S)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data.update(config=config, clock=clock, operator_chat_id=credentials.operator_chat_id)
+    register_handlers(application)
+    return application
+
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]

@@ -1,0 +1,47 @@
+"""The command menus Telegram shows, registered per chat type and per language."""
+
+from __future__ import annotations
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+)
+
+from bot.config import LANGUAGES
+from bot.i18n import N_, gettext_for
+
+DESCRIPTIONS = {
+    "start": N_("About Asamblea and how to stay safe"),
+    "help": N_("What I can do"),
+    "settings": N_("Language of this chat"),
+    "register": N_("Register this group as a committee"),
+    "committee": N_("This committee and its status"),
+    "council": N_("Link this chat as a council"),
+    "approve": N_("Committees waiting for a decision"),
+}
+
+MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
+    "private": (BotCommandScopeAllPrivateChats(), ("start", "help", "settings")),
+    "groups": (BotCommandScopeAllGroupChats(), ("committee", "help")),
+    "group admins": (
+        BotCommandScopeAllChatAdministrators(),
+        ("register", "committee", "settings", "council", "approve", "help"),
+    ),
+}
+
+
+def menu(commands: tuple[str, ...], language: str) -> list[BotCommand]:
+    _ = gettext_for(language)
+    return [BotCommand(name, _(DESCRIPTIONS[name])) for name in commands]
+
+
+async def publish_commands(bot: Bot, default_language: str) -> None:
+    """Register every menu in every language, and the default language for everyone else."""
+    for scope, commands in MENUS.values():
+        await bot.set_my_commands(menu(commands, default_language), scope=scope)
+        for language in LANGUAGES:
+            await bot.set_my_commands(menu(commands, language), scope=scope, language_code=language)

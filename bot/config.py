@@ -1,0 +1,326 @@
+"""The operator's one config file: TOML in, a typed, validated `Config` out.
+
+Every problem is collected with its key path (`federation.regions[3].neighbours`) so that
+`asamblea check-config` can list them all at once instead of failing on the first. Secrets are
+never read from this file; `bot.secrets` reads them from the environment or from files named here.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from domain.federation import CouncilSeat, Federation, Region
+
+LANGUAGES = ("en", "ru", "kk", "es", "de")
+MODES = ("polling", "webhook")
+TELEGRAM_BASE_URL = "https://api.telegram.org"
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    url_path: str = "telegram"
+    public_url: str = ""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    base_url: str = TELEGRAM_BASE_URL
+    mode: str = "polling"
+    poll_timeout: int = 30
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
+
+
+@dataclass(frozen=True)
+class SecretFiles:
+    bot_token_file: str = ""
+    secret_key_file: str = ""
+    operator_chat_id_file: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the bot needs to know besides its secrets."""
+
+    federation: Federation
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    secrets: SecretFiles = field(default_factory=SecretFiles)
+    storage_path: str = "asamblea.sqlite3"
+    retention_days: int = 90
+    default_language: str = "ru"
+    council_code_hours: int = 24
+    source: Path | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a config file, located by its key path."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; `problems` says every reason."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class _Reader:
+    """Reads typed values out of a TOML table, recording problems instead of raising."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+
+    def table(self, data: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problems.append(Problem(_join(path, key), "must be a table"))
+            return {}
+        return value
+
+    def value(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        kind: type,
+        default: Any,
+        check: Callable[[Any], str | None] | None = None,
+    ) -> Any:
+        if key not in data:
+            return default
+        value = data[key]
+        # TOML booleans are ints to Python; a number where a bool is meant (or the reverse) is a typo.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.problems.append(Problem(_join(path, key), f"must be {_KIND_NAMES[kind]}, got {type(value).__name__}"))
+            return default
+        if check is not None and (message := check(value)):
+            self.problems.append(Problem(_join(path, key), message))
+            return default
+        return value
+
+    def unknown(self, data: Mapping[str, Any], known: set[str], path: str) -> None:
+        for key in sorted(set(data) - known):
+            self.problems.append(Problem(_join(path, key), "unknown key"))
+
+
+_KIND_NAMES = {str: "a string", int: "an integer", list: "a list", dict: "a table", bool: "true or false"}
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _positive(value: int) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def _http_url(value: str) -> str | None:
+    return None if value.startswith(("http://", "https://")) else "must start with http:// or https://"
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([Problem(str(path), "file not found")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(str(path), f"not valid TOML: {exc}")]) from None
+    return parse_config(raw, source=path)
+
+
+def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
+    """Validate an already parsed TOML document."""
+    problems: list[Problem] = []
+    read = _Reader(problems)
+    read.unknown(raw, {"telegram", "secrets", "storage", "privacy", "i18n", "registration", "federation"}, "")
+
+    tg = read.table(raw, "telegram", "")
+    read.unknown(tg, {"base_url", "mode", "poll_timeout", "webhook"}, "telegram")
+    hook = read.table(tg, "webhook", "telegram")
+    read.unknown(hook, {"listen", "port", "url_path", "public_url"}, "telegram.webhook")
+    mode = read.value(tg, "mode", "telegram", str, "polling", _one_of(MODES))
+    public_url = read.value(hook, "public_url", "telegram.webhook", str, "")
+    if mode == "webhook" and not public_url.startswith("https://"):
+        problems.append(Problem("telegram.webhook.public_url", "webhook mode needs the https:// URL Telegram posts to"))
+    telegram = TelegramConfig(
+        base_url=read.value(tg, "base_url", "telegram", str, TELEGRAM_BASE_URL, _http_url).rstrip("/"),
+        mode=mode,
+        poll_timeout=read.value(tg, "poll_timeout", "telegram", int, 30, _positive),
+        webhook=WebhookConfig(
+            listen=read.value(hook, "listen", "telegram.webhook", str, "127.0.0.1"),
+            port=read.value(
+                hook,
+                "port",
+                "telegram.webhook",
+                int,
+                8443,
+                lambda p: None if 0 < p < 65536 else "must be a TCP port (1-65535)",
+            ),
+            url_path=read.value(hook, "url_path", "telegram.webhook", str, "telegram").strip("/"),
+            public_url=public_url,
+        ),
+    )
+
+    sec = read.table(raw, "secrets", "")
+    read.unknown(sec, {"bot_token_file", "secret_key_file", "operator_chat_id_file"}, "secrets")
+    secrets = SecretFiles(
+        bot_token_file=read.value(sec, "bot_token_file", "secrets", str, ""),
+        secret_key_file=read.value(sec, "secret_key_file", "secrets", str, ""),
+        operator_chat_id_file=read.value(sec, "operator_chat_id_file", "secrets", str, ""),
+    )
+
+    storage = read.table(raw, "storage", "")
+    read.unknown(storage, {"path"}, "storage")
+    privacy = read.table(raw, "privacy", "")
+    read.unknown(privacy, {"retention_days"}, "privacy")
+    i18n = read.table(raw, "i18n", "")
+    read.unknown(i18n, {"default_language"}, "i18n")
+    registration = read.table(raw, "registration", "")
+    read.unknown(registration, {"council_code_hours"}, "registration")
+
+    federation = _parse_federation(read.table(raw, "federation", ""), read)
+    if problems:
+        raise ConfigError(problems)
+    assert federation is not None
+    return Config(
+        federation=federation,
+        telegram=telegram,
+        secrets=secrets,
+        storage_path=read.value(storage, "path", "storage", str, "asamblea.sqlite3"),
+        retention_days=read.value(privacy, "retention_days", "privacy", int, 90, _positive),
+        default_language=read.value(i18n, "default_language", "i18n", str, "ru", _one_of(LANGUAGES)),
+        council_code_hours=read.value(registration, "council_code_hours", "registration", int, 24, _positive),
+        source=source,
+    )
+
+
+def _parse_federation(data: Mapping[str, Any], read: _Reader) -> Federation | None:
+    """Build the region tree, checking ids, parents, timezones, neighbours and councils."""
+    problems = read.problems
+    before = len(problems)
+    read.unknown(data, {"name", "regions", "councils"}, "federation")
+    name = read.value(data, "name", "federation", str, "")
+    if not name:
+        problems.append(Problem("federation.name", "missing"))
+    raw_regions = read.value(data, "regions", "federation", list, [])
+    if not raw_regions:
+        problems.append(Problem("federation.regions", "at least one region is needed"))
+
+    regions: dict[str, Region] = {}
+    for index, item in enumerate(raw_regions):
+        path = f"federation.regions[{index}]"
+        if not isinstance(item, dict):
+            problems.append(Problem(path, "must be a table"))
+            continue
+        read.unknown(item, {"id", "name", "names", "parent", "timezone", "neighbours"}, path)
+        region_id = read.value(item, "id", path, str, "")
+        if not region_id or not region_id.replace("-", "").replace("_", "").isalnum():
+            problems.append(Problem(f"{path}.id", "must be a non-empty id of letters, digits, - or _"))
+            continue
+        if region_id in regions:
+            problems.append(Problem(f"{path}.id", f"duplicate region id {region_id!r}"))
+            continue
+        names = read.value(item, "names", path, dict, {})
+        for lang, text in names.items():
+            if lang not in LANGUAGES or not isinstance(text, str):
+                problems.append(Problem(f"{path}.names.{lang}", f"must be a name in one of {', '.join(LANGUAGES)}"))
+        neighbours = read.value(item, "neighbours", path, list, [])
+        if not all(isinstance(n, str) for n in neighbours):
+            problems.append(Problem(f"{path}.neighbours", "must be a list of region ids"))
+            neighbours = []
+        regions[region_id] = Region(
+            id=region_id,
+            name=read.value(item, "name", path, str, region_id),
+            parent=read.value(item, "parent", path, str, None),
+            timezone=read.value(item, "timezone", path, str, "UTC", _timezone),
+            neighbours=tuple(neighbours),
+            names={k: v for k, v in names.items() if isinstance(v, str)},
+        )
+
+    paths = {region_id: f"federation.regions[{i}]" for i, region_id in enumerate(regions)}
+    roots = [r.id for r in regions.values() if r.parent is None]
+    if regions and len(roots) != 1:
+        problems.append(
+            Problem("federation.regions", f"exactly one region must have no parent (the root), found {len(roots)}")
+        )
+    for region in regions.values():
+        path = paths[region.id]
+        if region.parent is not None and region.parent not in regions:
+            problems.append(Problem(f"{path}.parent", f"unknown region {region.parent!r}"))
+        elif _has_cycle(region.id, regions):
+            problems.append(Problem(f"{path}.parent", "the parents form a cycle"))
+        for neighbour in region.neighbours:
+            if neighbour == region.id:
+                problems.append(Problem(f"{path}.neighbours", f"{region.id!r} cannot neighbour itself"))
+            elif neighbour not in regions:
+                problems.append(Problem(f"{path}.neighbours", f"unknown region {neighbour!r}"))
+            elif region.id not in regions[neighbour].neighbours:
+                problems.append(
+                    Problem(
+                        f"{path}.neighbours",
+                        f"{region.id!r} lists {neighbour!r} but {neighbour!r} does not list {region.id!r}",
+                    )
+                )
+
+    councils: dict[str, CouncilSeat] = {}
+    for index, item in enumerate(read.value(data, "councils", "federation", list, [])):
+        path = f"federation.councils[{index}]"
+        if not isinstance(item, dict):
+            problems.append(Problem(path, "must be a table"))
+            continue
+        read.unknown(item, {"region", "name"}, path)
+        node = read.value(item, "region", path, str, "")
+        if node not in regions:
+            problems.append(Problem(f"{path}.region", f"unknown region {node!r}"))
+        elif node in councils:
+            problems.append(Problem(f"{path}.region", f"a council for {node!r} is already configured"))
+        else:
+            councils[node] = CouncilSeat(region=node, name=read.value(item, "name", path, str, node))
+    if len(roots) == 1 and roots[0] not in councils:
+        problems.append(
+            Problem("federation.councils", f"the root region {roots[0]!r} needs a council (the coordinating council)")
+        )
+    if len(problems) > before:
+        return None
+    return Federation(name=name, regions=regions, councils=councils)
+
+
+def _timezone(value: str) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"unknown IANA timezone {value!r}"
+    return None
+
+
+def _has_cycle(start: str, regions: Mapping[str, Region]) -> bool:
+    seen: set[str] = set()
+    current: str | None = start
+    while current is not None and current in regions:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = regions[current].parent
+    return False

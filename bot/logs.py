@@ -1,0 +1,41 @@
+"""Logging without personal data or secrets.
+
+httpx logs every request URL at INFO, and Bot API URLs carry the bot token, so httpx is kept
+at WARNING; a filter on the root handler also replaces any secret that reaches a record.
+Our own log calls never format user ids, chat ids, names or texts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+
+
+class RedactSecrets(logging.Filter):
+    """Replace bot tokens (and any given secret) in a record's final message."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _TOKEN_PATTERN.sub("<token>", message)
+        for secret in self.secrets:
+            cleaned = cleaned.replace(secret, "<secret>")
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def setup_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "apscheduler", "tornado.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

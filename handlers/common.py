@@ -1,0 +1,95 @@
+"""What every handler needs: the chat's language, a translator, replies, and who is an admin."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from telegram import ChatMember, Message, Update, User
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+
+from bot.context import AsambleaContext
+from bot.i18n import Gettext, gettext_for, ngettext_for, pick_language
+
+log = logging.getLogger(__name__)
+
+# Telegram's stand-in user for messages an anonymous group admin sends "as the group".
+ANONYMOUS_ADMIN_ID = 1087968824
+GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
+ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+
+
+async def chat_language(update: Update, context: AsambleaContext) -> str:
+    """The chat's chosen language; in a private chat without one, the user's Telegram language."""
+    chat = update.effective_chat
+    if chat is None:
+        return context.config.default_language
+    cached = context.chat_data.get("language") if context.chat_data is not None else None
+    if cached:
+        return cached
+    async with context.store.db.read() as conn:
+        stored = await context.store.chat_settings.language(conn, chat.id)
+    user = update.effective_user
+    hint = user.language_code if (user and chat.type == ChatType.PRIVATE) else None
+    language = pick_language(stored, hint, default=context.config.default_language)
+    if stored and context.chat_data is not None:
+        context.chat_data["language"] = language
+    return language
+
+
+async def translator(update: Update, context: AsambleaContext) -> Gettext:
+    return gettext_for(await chat_language(update, context))
+
+
+async def plural(update: Update, context: AsambleaContext) -> Callable[[str, str, int], str]:
+    return ngettext_for(await chat_language(update, context))
+
+
+async def stored_language(context: AsambleaContext, chat_id: int) -> str:
+    """The language of a chat the bot writes to outside an update (a council, a committee)."""
+    async with context.store.db.read() as conn:
+        stored = await context.store.chat_settings.language(conn, chat_id)
+    return stored or context.config.default_language
+
+
+async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
+    """Answer in the chat the update came from (a message, or a button's message)."""
+    message = update.effective_message
+    if message is None:
+        return None
+    return await message.reply_text(text, do_quote=update.effective_chat.type != ChatType.PRIVATE, **kwargs)
+
+
+def acting_user(update: Update) -> User | None:
+    return update.effective_user
+
+
+def sent_as_group(update: Update) -> bool:
+    """An anonymous admin writing as the group itself; only admins can do that."""
+    message = update.effective_message
+    chat = update.effective_chat
+    return bool(message and chat and message.sender_chat and message.sender_chat.id == chat.id)
+
+
+async def is_chat_admin(context: AsambleaContext, chat_id: int, user_id: int) -> bool:
+    """Whether a user is an admin of a chat, asked of Telegram each time (admins change)."""
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        log.warning("admin check failed: %s", type(exc).__name__)
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+async def update_is_from_admin(update: Update, context: AsambleaContext) -> bool:
+    """Whether the person behind an update is an admin of the chat it came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    if update.callback_query is None and (chat.type == ChatType.CHANNEL or sent_as_group(update)):
+        return True  # only a channel's admins can post in it, only a group's can post as it
+    user = update.effective_user
+    if user is None:
+        return False
+    return await is_chat_admin(context, chat.id, user.id)

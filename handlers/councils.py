@@ -1,0 +1,181 @@
+"""Councils: linking a chat with `/council CODE`, and deciding on committees with buttons.
+
+A council is linked by a one-time code that only the operator can make
+(`asamblea council-code`), so nobody can declare their own group a council. Its delegates are
+the chat's admins; only they can press Approve / Reject, and only for committees in the
+council's area. `/approve` lists the committees still waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import AsambleaContext
+from bot.i18n import gettext_for
+from domain.committees import RegistrationRefused, Status, decide
+from handlers.common import chat_language, reply, translator, update_is_from_admin
+from handlers.registration import council_request
+
+log = logging.getLogger(__name__)
+
+DECISION_PREFIX = "v1:ap:"
+
+
+async def council_command(update: Update, context: AsambleaContext) -> None:
+    """/council CODE links this group or channel as a council."""
+    _ = await translator(update, context)
+    chat = update.effective_chat
+    if not context.args:
+        await reply(update, _("Send /council CODE with the one-time code the operator gave you."))
+        return
+    if not await update_is_from_admin(update, context):
+        await reply(update, _("Only an admin of this chat can link it as a council."))
+        return
+    store = context.store
+    federation = context.config.federation
+    user = update.effective_user
+    async with store.db.transaction() as tx:
+        if await store.committees.by_chat(tx, chat.id) is not None:
+            region = None
+            committee_chat = True
+        else:
+            committee_chat = False
+            region = await store.councils.redeem_code(tx, context.args[0].strip().upper(), now=context.now())
+        if region is not None and region in federation.councils:
+            council = await store.councils.link(
+                tx,
+                region=region,
+                chat_id=chat.id,
+                chat_type=chat.type,
+                linked_by=user.id if user else None,
+                now=context.now(),
+            )
+            # Committees that waited for a council in this area get their request now.
+            language = await store.chat_settings.language(tx, chat.id) or context.config.default_language
+            linked = await store.councils.linked_regions(tx)
+            waiting = await store.committees.pending_in(
+                tx, [r for r in federation.regions if federation.is_within(r, region)]
+            )
+            for committee in waiting:
+                if federation.responsible_council(committee.region, linked) == region:
+                    text, markup = council_request(committee, federation, language)
+                    await store.outbox.enqueue(
+                        tx,
+                        purpose="approval_request",
+                        text=text,
+                        reply_markup=markup,
+                        council_id=council.id,
+                        now=context.now(),
+                    )
+    if committee_chat:
+        await reply(update, _("This group is a committee; a council needs a chat of its own."))
+        return
+    if region is None or region not in federation.councils:
+        await reply(update, _("This code is wrong, expired or already used. Ask the operator for a new one."))
+        return
+    context.outbox.wake()
+    await reply(
+        update,
+        _("This chat is now the {council}. Requests from new committees in its area will arrive here.").format(
+            council=federation.councils[region].name
+        ),
+    )
+
+
+async def approve_command(update: Update, context: AsambleaContext) -> None:
+    """/approve in a council: every committee in its area still waiting, with buttons."""
+    _ = await translator(update, context)
+    store = context.store
+    federation = context.config.federation
+    async with store.db.read() as conn:
+        council = await store.councils.by_chat(conn, update.effective_chat.id)
+        waiting = []
+        if council is not None:
+            waiting = await store.committees.pending_in(
+                conn, [r for r in federation.regions if federation.is_within(r, council.region)]
+            )
+    if council is None:
+        await reply(update, _("This command works in a council's chat."))
+        return
+    if not waiting:
+        await reply(update, _("No committee is waiting for a decision."))
+        return
+    language = await chat_language(update, context)
+    for committee in waiting:
+        text, markup = council_request(committee, federation, language)
+        await reply(update, text, reply_markup=markup)
+
+
+async def decision_button(update: Update, context: AsambleaContext) -> None:
+    """Approve / Reject pressed in a council chat."""
+    query = update.callback_query
+    _ = await translator(update, context)
+    store = context.store
+    federation = context.config.federation
+    try:
+        committee_id_text, verdict = query.data.removeprefix(DECISION_PREFIX).split(":")
+        committee_id = int(committee_id_text)
+        if verdict not in ("y", "n"):
+            raise ValueError(verdict)
+    except ValueError:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    async with store.db.read() as conn:
+        council = await store.councils.by_chat(conn, update.effective_chat.id)
+        committee = await store.committees.get(conn, committee_id)
+    if council is None:
+        await query.answer(_("Only a council can decide on committees."), show_alert=True)
+        return
+    if committee is None or not federation.is_within(committee.region, council.region):
+        await query.answer(_("This committee is not in your council's area."), show_alert=True)
+        return
+    if not await update_is_from_admin(update, context):
+        await query.answer(_("Only the council's delegates (the admins of this chat) can decide."), show_alert=True)
+        return
+    approve = verdict == "y"
+    try:
+        async with store.db.transaction() as tx:
+            current = await store.committees.get(tx, committee_id)
+            status = decide(current, approve)
+            await store.committees.set_status(
+                tx, committee_id, status, decided_by=update.effective_user.id, now=context.now()
+            )
+            language = await store.chat_settings.language(tx, current.chat_id) or context.config.default_language
+            await store.outbox.enqueue(
+                tx,
+                purpose="registration_outcome",
+                text=outcome_text(status, council.region, context, language),
+                committee_id=committee_id,
+                now=context.now(),
+            )
+    except RegistrationRefused:
+        await query.answer(_("Another delegate has already decided on this committee."), show_alert=True)
+        await query.edit_message_reply_markup(reply_markup=None)
+        return
+    context.outbox.wake()
+    await query.answer(_("Approved.") if approve else _("Rejected."))
+    verdict_line = _("✅ Approved by a council delegate.") if approve else _("❌ Rejected by a council delegate.")
+    await query.edit_message_text(f"{query.message.text}\n\n{verdict_line}", reply_markup=None)
+
+
+def outcome_text(status: Status, council_region: str, context: AsambleaContext, language: str) -> str:
+    _ = gettext_for(language)
+    council = context.config.federation.councils[council_region].name
+    if status is Status.ACTIVE:
+        return _("The {council} has approved this committee. It is now active: calls and demands can reach it.").format(
+            council=council
+        )
+    return _(
+        "The {council} has rejected this committee's registration. If something was wrong (the region, "
+        "for example), an admin can /register again."
+    ).format(council=council)
+
+
+def register(application: Application) -> None:
+    council_chats = (filters.UpdateType.MESSAGE & filters.ChatType.GROUPS) | filters.UpdateType.CHANNEL_POST
+    application.add_handler(CommandHandler("council", council_command, council_chats))
+    application.add_handler(CommandHandler("approve", approve_command, council_chats))
+    application.add_handler(CallbackQueryHandler(decision_button, pattern=f"^{DECISION_PREFIX}"))
