@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean locales
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
+
+# After adding or changing user-facing strings: refresh the template and every catalogue,
+# then translate what `make test` reports as missing (tests/test_translations.py).
+locales: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --project asamblea -o locales/asamblea.pot bot handlers domain
+	$(BIN)/pybabel -q update -D asamblea -i locales/asamblea.pot -d locales --no-fuzzy-matching

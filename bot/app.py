@@ -91,3 +91,28 @@ ALLOWED_UPDATES = [
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
 ]
+
+
+async def start_polling_application(application: Application, *, poll_timeout: int = 10) -> None:
+    """Start an Application by hand, as run_polling would, inside an already running loop.
+
+    The demo, the tests and the benchmarks run the bot next to the sandbox in one event loop,
+    where run_polling (which owns the loop) cannot be used."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    await application.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+    )
+
+
+async def stop_polling_application(application: Application) -> None:
+    """The reverse of start_polling_application, including post_shutdown."""
+    if application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    if application.post_shutdown:
+        await application.post_shutdown(application)
+    await application.shutdown()

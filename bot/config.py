@@ -200,18 +200,24 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     registration = read.table(raw, "registration", "")
     read.unknown(registration, {"council_code_hours"}, "registration")
 
+    storage_path = read.value(storage, "path", "storage", str, "asamblea.sqlite3")
+    retention_days = read.value(privacy, "retention_days", "privacy", int, 90, _positive)
+    default_language = read.value(i18n, "default_language", "i18n", str, "ru", _one_of(LANGUAGES))
+    council_code_hours = read.value(registration, "council_code_hours", "registration", int, 24, _positive)
     federation = _parse_federation(read.table(raw, "federation", ""), read)
-    if problems:
+    if problems or federation is None:
         raise ConfigError(problems)
-    assert federation is not None
+    if source is not None and not Path(storage_path).is_absolute():
+        # Relative to the config file, so the service finds its database whatever its working directory.
+        storage_path = str(source.parent / storage_path)
     return Config(
         federation=federation,
         telegram=telegram,
         secrets=secrets,
-        storage_path=read.value(storage, "path", "storage", str, "asamblea.sqlite3"),
-        retention_days=read.value(privacy, "retention_days", "privacy", int, 90, _positive),
-        default_language=read.value(i18n, "default_language", "i18n", str, "ru", _one_of(LANGUAGES)),
-        council_code_hours=read.value(registration, "council_code_hours", "registration", int, 24, _positive),
+        storage_path=storage_path,
+        retention_days=retention_days,
+        default_language=default_language,
+        council_code_hours=council_code_hours,
         source=source,
     )
 

@@ -46,36 +46,53 @@ def _read(env: Mapping[str, str], env_name: str, file_name: str) -> str | None:
     return (env.get(env_name) or "").strip() or None
 
 
+@dataclass(frozen=True)
+class SecretSource:
+    key: str  # the config key naming a file for it
+    env: str
+    what: str
+    required: bool
+
+
+SOURCES = (
+    SecretSource("bot_token_file", TOKEN_ENV, "the bot token", required=True),
+    SecretSource("secret_key_file", SECRET_KEY_ENV, "the secret key", required=True),
+    SecretSource("operator_chat_id_file", OPERATOR_CHAT_ENV, "the operator chat id", required=False),
+)
+
+
+def _malformed(source: SecretSource, value: str) -> str | None:
+    if source.env == TOKEN_ENV and ":" not in value:
+        return "does not look like a bot token (id:secret)"
+    if source.env == SECRET_KEY_ENV and len(value) < MIN_SECRET_KEY_LENGTH:
+        return f"the secret key must be at least {MIN_SECRET_KEY_LENGTH} characters"
+    if source.env == OPERATOR_CHAT_ENV and not value.lstrip("-").isdigit():
+        return "must be a numeric chat id"
+    return None
+
+
 def credential_problems(
-    config: Config, env: Mapping[str, str] | None = None, *, need_token: bool = True
+    config: Config, env: Mapping[str, str] | None = None, *, need_token: bool = True, require_env: bool = True
 ) -> list[Problem]:
-    """Every missing or malformed secret, located by the config key or variable that supplies it."""
+    """Every missing or malformed secret, located by the config key or variable that supplies it.
+
+    A secret file named in the config must exist; a secret expected in the environment is only
+    required with `require_env` (checking a config on another machine than the server's)."""
     env = os.environ if env is None else env
-    files = config.secrets
     problems: list[Problem] = []
-
-    def where(key: str, env_name: str) -> str:
-        return f"secrets.{key}" if getattr(files, key) else env_name
-
-    if need_token:
-        token = _read(env, TOKEN_ENV, files.bot_token_file)
-        if token is None:
-            problems.append(Problem(where("bot_token_file", TOKEN_ENV), "missing secret: the bot token"))
-        elif ":" not in token:
-            problems.append(Problem(where("bot_token_file", TOKEN_ENV), "does not look like a bot token (id:secret)"))
-    key = _read(env, SECRET_KEY_ENV, files.secret_key_file)
-    if key is None:
-        problems.append(Problem(where("secret_key_file", SECRET_KEY_ENV), "missing secret: the secret key"))
-    elif len(key) < MIN_SECRET_KEY_LENGTH:
-        problems.append(
-            Problem(
-                where("secret_key_file", SECRET_KEY_ENV),
-                f"the secret key must be at least {MIN_SECRET_KEY_LENGTH} characters",
-            )
-        )
-    operator = _read(env, OPERATOR_CHAT_ENV, files.operator_chat_id_file)
-    if operator is not None and not operator.lstrip("-").isdigit():
-        problems.append(Problem(where("operator_chat_id_file", OPERATOR_CHAT_ENV), "must be a numeric chat id"))
+    for source in SOURCES:
+        if source.env == TOKEN_ENV and not need_token:
+            continue
+        file_name = getattr(config.secrets, source.key)
+        where = f"secrets.{source.key}" if file_name else source.env
+        value = _read(env, source.env, file_name)
+        if value is None:
+            if file_name:
+                problems.append(Problem(where, f"missing secret: {source.what} (no readable file {file_name!r})"))
+            elif source.required and require_env:
+                problems.append(Problem(where, f"missing secret: {source.what}"))
+        elif message := _malformed(source, value):
+            problems.append(Problem(where, message))
     return problems
 
 

@@ -1,0 +1,185 @@
+"""The `asamblea` command: run the bot, the offline demo, the sandbox, and operator tasks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+import time
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+from bot.credentials import CredentialError, credential_problems, load_credentials
+
+EXIT_PROBLEM = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="asamblea", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot (polling or webhook, as the config says)")
+    run.add_argument("--config", required=True, type=Path)
+    run.add_argument("--log-level", default="INFO")
+
+    demo = commands.add_parser("demo", help="the offline demo against the built-in Bot API sandbox")
+    demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for the demo's files")
+
+    check = commands.add_parser("check-config", help="check a config file and the secrets it needs")
+    check.add_argument("config", type=Path)
+    check.add_argument(
+        "--require-secrets", action="store_true", help="also fail when a secret is not set in this environment"
+    )
+
+    sandbox = commands.add_parser("sandbox", help="run the Bot API sandbox alone, to try the bot by hand")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument("--token", default="123456:SANDBOX-TOKEN")
+    sandbox.add_argument("--no-limits", action="store_true", help="do not enforce Telegram's rate limits")
+
+    code = commands.add_parser("council-code", help="print a one-time code that links a chat as a council")
+    code.add_argument("--config", required=True, type=Path)
+    code.add_argument(
+        "--council", required=True, help="the region id of the council (the root for the coordinating council)"
+    )
+
+    args = parser.parse_args(argv)
+    handler = {
+        "run": _run,
+        "demo": _demo,
+        "check-config": _check_config,
+        "sandbox": _sandbox,
+        "council-code": _council_code,
+    }[args.command]
+    return handler(args)
+
+
+def _load(path: Path) -> Config | None:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        return None
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_PROBLEM
+    problems = credential_problems(config, require_env=args.require_secrets)
+    for problem in problems:
+        print(f"{args.config}: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_PROBLEM
+    for missing in credential_problems(config, require_env=True):
+        print(f"{args.config}: note: {missing} — `asamblea run` needs it", file=sys.stderr)
+    federation = config.federation
+    print(
+        f"{args.config}: OK — {federation.name}: {len(federation.committee_regions())} committee regions, "
+        f"{len(federation.councils)} councils, mode {config.telegram.mode}, server {config.telegram.base_url}"
+    )
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken
+
+    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.logs import setup_logging
+    from storage import WrongSecretKey
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_PROBLEM
+    try:
+        credentials = load_credentials(config)
+    except CredentialError as exc:
+        for problem in exc.problems:
+            print(f"{args.config}: {problem}", file=sys.stderr)
+        return EXIT_PROBLEM
+    setup_logging(args.log_level, secrets=(credentials.bot_token,))
+    application = build_application(config, credentials)
+    try:
+        if config.telegram.mode == "webhook":
+            hook = config.telegram.webhook
+            application.run_webhook(
+                listen=hook.listen,
+                port=hook.port,
+                url_path=hook.url_path,
+                webhook_url=hook.public_url,
+                secret_token=secrets.token_urlsafe(32),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, timeout=config.telegram.poll_timeout)
+    except WrongSecretKey as exc:
+        print(f"asamblea: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except InvalidToken:
+        print("asamblea: the Bot API server refused the token (ASAMBLEA_BOT_TOKEN)", file=sys.stderr)
+        return EXIT_PROBLEM
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(args.output))
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.cli import run as run_sandbox
+
+    run_sandbox(args.host, args.port, args.token, not args.no_limits)
+    return 0
+
+
+def _council_code(args: argparse.Namespace) -> int:
+    from bot.council_codes import issue_code
+    from storage import Store, WrongSecretKey
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_PROBLEM
+    if args.council not in config.federation.councils:
+        known = ", ".join(config.federation.councils)
+        print(
+            f"{args.config}: federation.councils: no council for {args.council!r} (configured: {known})",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEM
+    try:
+        credentials = load_credentials(config, need_token=False)
+    except CredentialError as exc:
+        for problem in exc.problems:
+            print(f"{args.config}: {problem}", file=sys.stderr)
+        return EXIT_PROBLEM
+
+    async def issue() -> str:
+        store = await Store.open(config.storage_path, credentials.secret_key)
+        try:
+            return await issue_code(
+                store, region=args.council, now=int(time.time()), valid_hours=config.council_code_hours
+            )
+        finally:
+            await store.close()
+
+    try:
+        code = asyncio.run(issue())
+    except WrongSecretKey as exc:
+        print(f"asamblea: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    seat = config.federation.councils[args.council]
+    print(code)
+    print(
+        f"Post `/council {code}` in the chat that becomes the {seat.name}, as one of its admins. "
+        f"The code works once and expires in {config.council_code_hours} hours.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""One-time codes that link a chat as a council.
+
+Only the operator, who holds the server, can make a code (`asamblea council-code`); whoever
+posts it with `/council CODE` in a chat, as that chat's admin, makes the chat the council.
+Codes carry 59 bits, expire, work once, and are stored only as an HMAC.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from storage import Store
+
+# Crockford-like alphabet: no 0/O, 1/I/L confusion when a code is read out over the phone.
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+GROUPS, GROUP_LENGTH = 3, 4
+
+
+def new_code() -> str:
+    chars = [secrets.choice(ALPHABET) for _ in range(GROUPS * GROUP_LENGTH)]
+    return "-".join("".join(chars[i : i + GROUP_LENGTH]) for i in range(0, len(chars), GROUP_LENGTH))
+
+
+async def issue_code(store: Store, *, region: str, now: int, valid_hours: int) -> str:
+    code = new_code()
+    async with store.db.transaction() as tx:
+        await store.councils.add_code(tx, code, region=region, now=now, expires_at=now + valid_hours * 3600)
+    return code

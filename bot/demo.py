@@ -1,0 +1,182 @@
+"""The offline demo: the real bot against the built-in Bot API sandbox, no token, no internet.
+
+People are played through the sandbox's control API exactly as tests play them: they create
+groups, add the bot, type commands and press buttons; the bot answers over the Bot API.
+Everything the chats see is printed, so a reader can follow the movement forming.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application, start_polling_application, stop_polling_application
+from bot.config import Config, parse_config
+from bot.council_codes import issue_code
+from bot.credentials import Credentials
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.server import SandboxServer
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config.example.toml"
+WAIT_S = 15.0
+
+
+def demo_config(base_url: str, database: Path) -> Config:
+    raw = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    raw["telegram"]["base_url"] = base_url
+    raw["storage"]["path"] = str(database)
+    raw["i18n"]["default_language"] = "en"
+    return parse_config(raw)
+
+
+class Stage:
+    """Plays people in chats and prints what each chat sees."""
+
+    def __init__(self, client: SandboxClient, titles: dict[int, str] | None = None) -> None:
+        self.client = client
+        self.titles: dict[int, str] = titles or {}
+        self.names: dict[int, str] = {}
+        self.seen: dict[int, int] = {}
+
+    @staticmethod
+    def narrate(text: str) -> None:
+        print(f"\n== {text}")
+
+    async def person(self, name: str, language: str = "en") -> dict[str, Any]:
+        user = await self.client.create_user(name, language_code=language)
+        self.names[user["id"]] = name
+        return user
+
+    async def group(self, title: str, admin: dict[str, Any], *, channel: bool = False) -> int:
+        if channel:
+            chat = await self.client.create_channel(title, admin["id"])
+        else:
+            chat = await self.client.create_group(title, admin["id"], supergroup=True, with_bot=False)
+        self.titles[chat["id"]] = title
+        self.seen[chat["id"]] = 0
+        await self.client.add_bot(chat["id"], admin["id"])
+        await self.show(chat["id"])
+        return chat["id"]
+
+    async def say(self, chat_id: int, user: dict[str, Any] | None, text: str, reply_to: int | None = None) -> list[dict]:
+        who = self.names.get(user["id"], "?") if user else "(channel)"
+        print(f"[{self.titles[chat_id]}] {who}: {text}")
+        await self.client.send(chat_id, user["id"] if user else None, text, reply_to=reply_to)
+        return await self.show(chat_id)
+
+    async def press(self, chat_id: int, user: dict[str, Any], message: dict, label: str) -> list[dict]:
+        print(f"[{self.titles[chat_id]}] {self.names[user['id']]} presses «{label}»")
+        await self.client.press_button(chat_id, user["id"], message, label)
+        return await self.show(chat_id)
+
+    async def show(self, chat_id: int, *, expect: bool = True) -> list[dict]:
+        """Wait for the bot's next messages in a chat and print them."""
+        since = self.seen.get(chat_id, 0)
+        messages = await self.client.wait_for(chat_id, since, timeout=WAIT_S) if expect else []
+        await self.client.wait_idle(timeout=WAIT_S)
+        messages = await self.client.messages(chat_id, since=since)
+        for message in messages:
+            self.seen[chat_id] = max(self.seen.get(chat_id, 0), message["seq"])
+            text = message.get("edits", [])[-1]["text"] if message.get("edits") else message.get("text", "")
+            buttons = _buttons(message)
+            print(_indent(f"[{self.titles[chat_id]}] bot: {text}{buttons}"))
+        return messages
+
+
+def _buttons(message: dict) -> str:
+    markup = message.get("reply_markup") or {}
+    rows: Sequence[Sequence[dict]] = markup.get("inline_keyboard", [])
+    labels = [button["text"] for row in rows for button in row]
+    return f"\n  [ {' | '.join(labels)} ]" if labels else ""
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+async def run_demo(output: Path) -> int:
+    """Link councils, register committees in several regions, decide on them; exit 0."""
+    with tempfile.TemporaryDirectory() as workdir:
+        async with SandboxServer() as server, SandboxClient(server.base_url) as client:
+            config = demo_config(server.base_url, Path(workdir) / "demo.sqlite3")
+            credentials = Credentials(bot_token=server.bot_token, secret_key=secrets.token_bytes(32))
+            application = build_application(config, credentials)
+            await start_polling_application(application, poll_timeout=1)
+            try:
+                await _play(Stage(client), application, config)
+            finally:
+                await stop_polling_application(application)
+    print("\nThe demo ran against the built-in sandbox; nothing left this machine.")
+    return 0
+
+
+async def _play(stage: Stage, application: Any, config: Config) -> None:
+    store = application.bot_data["store"]
+    now = int(application.bot_data["clock"].time())
+
+    stage.narrate("The operator makes one-time codes for the coordinating council and the Mangystau council")
+    kz_code = await issue_code(store, region="kz", now=now, valid_hours=config.council_code_hours)
+    mangystau_code = await issue_code(store, region="mangystau", now=now, valid_hours=config.council_code_hours)
+    print(f"asamblea council-code --council kz        -> {kz_code}")
+    print(f"asamblea council-code --council mangystau -> {mangystau_code}")
+
+    aigerim = await stage.person("Aigerim")
+    coordinating = await stage.group("Coordinating council", aigerim)
+    await stage.say(coordinating, aigerim, f"/council {kz_code}")
+
+    bolat = await stage.person("Bolat")
+    mangystau = await stage.group("Mangystau council", bolat)
+    await stage.say(mangystau, bolat, f"/council {mangystau_code}")
+    stage.narrate("Someone tries the same code again: it was used")
+    await stage.say(mangystau, bolat, f"/council {mangystau_code}")
+
+    stage.narrate("Zhanaozen oil workers register with arguments")
+    nurlan = await stage.person("Nurlan")
+    zhanaozen = await stage.group("Zhanaozen oil workers", nurlan)
+    await stage.say(zhanaozen, nurlan, "/register mangystau workplace Zhanaozen oil workers")
+    request = (await stage.show(mangystau))[-1]
+
+    stage.narrate("A member who is not an admin tries to register the Aktau group; then the admin does it with buttons")
+    dana = await stage.person("Dana")
+    aktau = await stage.group("Aktau neighbourhood", dana)
+    marat = await stage.person("Marat")
+    await stage.client.set_member(aktau, marat["id"], "member")
+    await stage.say(aktau, marat, "/register")
+    question = (await stage.say(aktau, dana, "/register"))[-1]
+    await stage.press(aktau, dana, question, "Mangystau Region")
+    kinds = await stage.client.messages(aktau, since=0)
+    await stage.press(aktau, dana, kinds[-1], "neighbourhood")
+    prompt = (await stage.client.messages(aktau, since=0))[-1]
+    await stage.say(aktau, dana, "Aktau 14th microdistrict", reply_to=prompt["message_id"])
+    aktau_request = (await stage.show(mangystau))[-1]
+
+    stage.narrate("Atyrau has no regional council linked: its request rises to the coordinating council")
+    saule = await stage.person("Saule")
+    atyrau = await stage.group("Tengiz oil workers", saule)
+    await stage.say(atyrau, saule, "/register atyrau-oblast workplace Tengiz oil workers")
+    await stage.say(atyrau, saule, "/register atyrau workplace Tengiz oil workers")
+    atyrau_request = (await stage.show(coordinating))[-1]
+
+    ruslan = await stage.person("Ruslan")
+    spam = await stage.group("Totally real strike", ruslan)
+    await stage.say(spam, ruslan, "/register karaganda other Totally real strike committee")
+    spam_request = (await stage.show(coordinating))[-1]
+
+    stage.narrate("The councils decide; a member of the Mangystau council who is not its admin cannot")
+    await stage.client.set_member(mangystau, marat["id"], "member")
+    await stage.press(mangystau, marat, request, "Approve")
+    await stage.press(mangystau, bolat, request, "Approve")
+    await stage.press(mangystau, bolat, aktau_request, "Approve")
+    await stage.press(coordinating, aigerim, atyrau_request, "Approve")
+    await stage.press(coordinating, aigerim, spam_request, "Reject")
+    for chat in (zhanaozen, aktau, atyrau, spam):
+        await stage.show(chat)
+
+    stage.narrate("/committee answers in each group")
+    await stage.say(zhanaozen, nurlan, "/committee")
+    await stage.say(atyrau, saule, "/committee")
+    await stage.say(spam, ruslan, "/committee")
