@@ -62,26 +62,40 @@ class Stage:
         await self.show(chat["id"])
         return chat["id"]
 
-    async def say(self, chat_id: int, user: dict[str, Any] | None, text: str, reply_to: int | None = None) -> list[dict]:
+    async def say(
+        self, chat_id: int, user: dict[str, Any] | None, text: str, reply_to: int | None = None
+    ) -> list[dict]:
         who = self.names.get(user["id"], "?") if user else "(channel)"
         print(f"[{self.titles[chat_id]}] {who}: {text}")
         await self.client.send(chat_id, user["id"] if user else None, text, reply_to=reply_to)
         return await self.show(chat_id)
 
-    async def press(self, chat_id: int, user: dict[str, Any], message: dict, label: str) -> list[dict]:
+    async def press(
+        self, chat_id: int, user: dict[str, Any], message: dict, label: str, *, changes: bool = True
+    ) -> list[dict]:
+        """Tap a button; `changes` says whether the chat is expected to change (else only a toast)."""
         print(f"[{self.titles[chat_id]}] {self.names[user['id']]} presses «{label}»")
-        await self.client.press_button(chat_id, user["id"], message, label)
-        return await self.show(chat_id)
+        query = await self.client.press_button(chat_id, user["id"], message, label)
+        answer = None
+        while answer is None:  # every button handler answers its query
+            await self.client.wait_idle(timeout=WAIT_S, quiet=0.05)
+            answer = await self.client.callback_answer(query)
+        if answer.get("text"):
+            print(_indent(f"[{self.titles[chat_id]}] bot, to {self.names[user['id']]} only: {answer['text']}"))
+        return await self.show(chat_id, expect=changes)
 
     async def show(self, chat_id: int, *, expect: bool = True) -> list[dict]:
         """Wait for the bot's next messages in a chat and print them."""
         since = self.seen.get(chat_id, 0)
-        messages = await self.client.wait_for(chat_id, since, timeout=WAIT_S) if expect else []
+        if expect:
+            await self.client.wait_for(chat_id, since, timeout=WAIT_S)
         await self.client.wait_idle(timeout=WAIT_S)
         messages = await self.client.messages(chat_id, since=since)
         for message in messages:
             self.seen[chat_id] = max(self.seen.get(chat_id, 0), message["seq"])
-            text = message.get("edits", [])[-1]["text"] if message.get("edits") else message.get("text", "")
+            text = message.get("text") or message.get("caption") or ""
+            if message.get("deleted"):
+                text = "(deleted) " + text
             buttons = _buttons(message)
             print(_indent(f"[{self.titles[chat_id]}] bot: {text}{buttons}"))
         return messages
@@ -103,7 +117,7 @@ async def run_demo(output: Path) -> int:
     with tempfile.TemporaryDirectory() as workdir:
         async with SandboxServer() as server, SandboxClient(server.base_url) as client:
             config = demo_config(server.base_url, Path(workdir) / "demo.sqlite3")
-            credentials = Credentials(bot_token=server.bot_token, secret_key=secrets.token_bytes(32))
+            credentials = Credentials(bot_token=server.token, secret_key=secrets.token_bytes(32))
             application = build_application(config, credentials)
             await start_polling_application(application, poll_timeout=1)
             try:
@@ -139,6 +153,9 @@ async def _play(stage: Stage, application: Any, config: Config) -> None:
     zhanaozen = await stage.group("Zhanaozen oil workers", nurlan)
     await stage.say(zhanaozen, nurlan, "/register mangystau workplace Zhanaozen oil workers")
     request = (await stage.show(mangystau))[-1]
+    stage.narrate("The Zhanaozen committee speaks Russian: its admin switches the group's language")
+    choice = (await stage.say(zhanaozen, nurlan, "/settings"))[-1]
+    await stage.press(zhanaozen, nurlan, choice, "Русский")
 
     stage.narrate("A member who is not an admin tries to register the Aktau group; then the admin does it with buttons")
     dana = await stage.person("Dana")
@@ -147,10 +164,9 @@ async def _play(stage: Stage, application: Any, config: Config) -> None:
     await stage.client.set_member(aktau, marat["id"], "member")
     await stage.say(aktau, marat, "/register")
     question = (await stage.say(aktau, dana, "/register"))[-1]
-    await stage.press(aktau, dana, question, "Mangystau Region")
-    kinds = await stage.client.messages(aktau, since=0)
-    await stage.press(aktau, dana, kinds[-1], "neighbourhood")
-    prompt = (await stage.client.messages(aktau, since=0))[-1]
+    kinds = (await stage.press(aktau, dana, question, "Mangystau Region"))[-1]
+    await stage.press(aktau, dana, kinds, "neighbourhood")
+    prompt = await stage.client.wait_for_text(aktau, "Reply to this message", since=0, timeout=WAIT_S)
     await stage.say(aktau, dana, "Aktau 14th microdistrict", reply_to=prompt["message_id"])
     aktau_request = (await stage.show(mangystau))[-1]
 
@@ -168,7 +184,7 @@ async def _play(stage: Stage, application: Any, config: Config) -> None:
 
     stage.narrate("The councils decide; a member of the Mangystau council who is not its admin cannot")
     await stage.client.set_member(mangystau, marat["id"], "member")
-    await stage.press(mangystau, marat, request, "Approve")
+    await stage.press(mangystau, marat, request, "Approve", changes=False)
     await stage.press(mangystau, bolat, request, "Approve")
     await stage.press(mangystau, bolat, aktau_request, "Approve")
     await stage.press(coordinating, aigerim, atyrau_request, "Approve")

@@ -9,6 +9,7 @@ council's area. `/approve` lists the committees still waiting.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
@@ -153,12 +154,15 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
             )
     except RegistrationRefused:
         await query.answer(_("Another delegate has already decided on this committee."), show_alert=True)
-        await query.edit_message_reply_markup(reply_markup=None)
+        if query.message.reply_markup:
+            await query.edit_message_reply_markup(reply_markup=None)
         return
     context.outbox.wake()
     await query.answer(_("Approved.") if approve else _("Rejected."))
     verdict_line = _("✅ Approved by a council delegate.") if approve else _("❌ Rejected by a council delegate.")
-    await query.edit_message_text(f"{query.message.text}\n\n{verdict_line}", reply_markup=None)
+    decided = replace(current, status=status)
+    text, _markup = council_request(decided, federation, await chat_language(update, context))
+    await query.edit_message_text(f"{text}\n\n{verdict_line}", reply_markup=None)
 
 
 def outcome_text(status: Status, council_region: str, context: AsambleaContext, language: str) -> str:

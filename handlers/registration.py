@@ -197,16 +197,14 @@ async def register_button(update: Update, context: AsambleaContext) -> None:
     step, region_id = parts[0], parts[1] if len(parts) > 1 else ""
     kind = parts[2] if len(parts) > 2 else ""
     valid_regions = {r.id for r in federation.committee_regions()}
-    if region_id not in valid_regions or (step in ("t",) and kind not in KINDS) or step not in ("r", "k", "t"):
+    valid = region_id in valid_regions and (step == "r" or (step in ("k", "t") and kind in KINDS))
+    if not valid:
         await query.answer(_("This button is no longer valid. Send /register again."), show_alert=True)
         return
     await query.answer()
     if step == "r":
         await query.edit_message_text(_("What kind of committee is it?"), reply_markup=kind_keyboard(_, region_id))
     elif step == "k":
-        if kind not in KINDS:
-            await query.answer(_("This button is no longer valid. Send /register again."), show_alert=True)
-            return
         await query.edit_message_reply_markup(reply_markup=None)
         await ask_name(update, context, region_id, kind)
     else:

@@ -47,11 +47,7 @@ def test_catalogue_is_complete(language):
     for message_id in MESSAGES:
         key = message_id[0] if isinstance(message_id, tuple) else message_id
         entry = catalogue.get(key)
-        strings = (
-            ()
-            if entry is None
-            else (entry.string if isinstance(entry.string, tuple | list) else (entry.string,))
-        )
+        strings = () if entry is None else (entry.string if isinstance(entry.string, tuple | list) else (entry.string,))
         if entry is None or entry.fuzzy or not strings or not all(strings):
             missing.append(key)
             continue

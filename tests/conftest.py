@@ -1,0 +1,68 @@
+"""Fixtures: the sandbox, and the real Application running against it over loopback HTTP."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application, start_polling_application, stop_polling_application
+from bot.config import Config, parse_config
+from bot.context import AsambleaContext
+from bot.credentials import Credentials
+from bot.sandbox import SandboxClient, SandboxServer
+from tests.movement import Movement
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.toml"
+SECRET_KEY = b"a test secret key of at least 32 characters"
+
+
+def make_config(base_url: str, database: Path, **changes: dict) -> Config:
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    raw["telegram"]["base_url"] = base_url
+    raw["storage"]["path"] = str(database)
+    raw["i18n"]["default_language"] = "en"
+    for section, values in changes.items():
+        raw.setdefault(section, {}).update(values)
+    return parse_config(raw)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    """The sandbox with Telegram's limits on, as the bot meets them in production."""
+    async with SandboxServer() as running:
+        yield running
+
+
+@pytest.fixture
+async def client(server: SandboxServer) -> AsyncIterator[SandboxClient]:
+    async with SandboxClient(server.base_url) as control:
+        yield control
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "asamblea.sqlite3"
+
+
+@pytest.fixture
+async def movement(server: SandboxServer, client: SandboxClient, database: Path) -> AsyncIterator[Movement]:
+    """The bot running; any exception in a handler fails the test (PTB would only log it)."""
+    config = make_config(server.base_url, database)
+    application = build_application(config, Credentials(bot_token=server.token, secret_key=SECRET_KEY))
+    played = Movement(application, client, server, config)
+
+    async def record_error(update: object, context: AsambleaContext) -> None:
+        played.errors.append(context.error)
+
+    application.add_error_handler(record_error)
+    await start_polling_application(application, poll_timeout=1)
+    try:
+        yield played
+        await client.wait_idle(timeout=20)
+    finally:
+        await stop_polling_application(application)
+    assert not played.errors, f"a handler raised: {played.errors!r}"

@@ -1,0 +1,120 @@
+"""Playing the people of a movement against the real bot, through the sandbox's control API.
+
+Tests read like what happens: a person says something in a chat, presses a button, and the
+test looks at what the bot answered. Waiting is always for an event (a message, an answered
+button, every update handled), never for a fixed time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.config import Config
+from bot.council_codes import issue_code
+from bot.sandbox import SandboxClient, SandboxServer
+from storage import Store
+
+WAIT_S = 20.0
+# Every table a person's action may write to; the keyring is written once at start.
+TABLES = ("chat_settings", "councils", "council_codes", "committees", "outbox")
+
+
+@dataclass
+class Movement:
+    app: Application
+    client: SandboxClient
+    server: SandboxServer
+    config: Config
+    errors: list[BaseException] = field(default_factory=list)
+
+    @property
+    def store(self) -> Store:
+        return self.app.bot_data["store"]
+
+    # -- people and chats ------------------------------------------------------------------
+    async def person(self, name: str, language: str = "en") -> dict[str, Any]:
+        return await self.client.create_user(name, language_code=language)
+
+    async def group(self, title: str, admin: dict[str, Any], *, announce: bool = False) -> int:
+        """A supergroup with the bot in it; `announce` lets the bot see itself being added."""
+        chat = await self.client.create_group(title, admin["id"], supergroup=True, announce=announce)
+        if announce:
+            await self.client.wait_for(chat["id"], 0, timeout=WAIT_S)
+        return chat["id"]
+
+    async def member(self, chat_id: int, name: str, status: str = "member") -> dict[str, Any]:
+        user = await self.person(name)
+        await self.client.set_member(chat_id, user["id"], status)
+        return user
+
+    # -- acting --------------------------------------------------------------------------
+    async def say(self, chat_id: int, user: dict[str, Any] | None, text: str, reply_to: int | None = None) -> dict:
+        """Send a message and return the bot's first answer in that chat."""
+        since = await self.client.seq()
+        await self.client.send(chat_id, user["id"] if user else None, text, reply_to=reply_to)
+        return (await self.client.wait_for(chat_id, since, timeout=WAIT_S))[0]
+
+    async def press(self, chat_id: int, user: dict[str, Any], message: dict, label: str) -> dict:
+        """Press a button; return the bot's answer to the press (text, show_alert)."""
+        query = await self.client.press_button(chat_id, user["id"], message, label)
+        return await self.answer_to(query)
+
+    async def press_data(self, chat_id: int, user: dict[str, Any], message_id: int, data: str) -> dict:
+        """Press a button with any callback data, as a forged or stale button would."""
+        query = await self.client.press(chat_id, user["id"], message_id, data)
+        return await self.answer_to(query)
+
+    async def answer_to(self, query: str) -> dict:
+        answer = await self.client.callback_answer(query)
+        while answer is None:  # every button handler answers its query
+            await self.client.wait_idle(timeout=WAIT_S, quiet=0.05)
+            answer = await self.client.callback_answer(query)
+        return answer
+
+    async def next_message(self, chat_id: int, since: int) -> dict:
+        """The first message the bot sends or edits in a chat after `since` (e.g. from the outbox)."""
+        return (await self.client.wait_for(chat_id, since, timeout=WAIT_S))[0]
+
+    async def settle(self) -> None:
+        """Every update handled and nothing more on the wire for a moment."""
+        await self.client.wait_idle(timeout=WAIT_S)
+
+    # -- the movement's structure ------------------------------------------------------------
+    async def code(self, region: str) -> str:
+        return await issue_code(self.store, region=region, now=int(self.app.bot_data["clock"].time()), valid_hours=24)
+
+    async def council(self, region: str, title: str | None = None) -> tuple[int, dict[str, Any]]:
+        """A linked council chat for a region, and its admin."""
+        admin = await self.person(f"{region} council admin")
+        chat_id = await self.group(title or f"{region} council", admin)
+        answer = await self.say(chat_id, admin, f"/council {await self.code(region)}")
+        assert "now the" in answer["text"], answer["text"]
+        return chat_id, admin
+
+    async def committee(
+        self, name: str, region: str, *, council: int | None = None, council_admin: dict | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """A registered committee; approved when its council chat and admin are given."""
+        admin = await self.person(f"{name} admin")
+        chat_id = await self.group(name, admin)
+        since = await self.client.seq()
+        answer = await self.say(chat_id, admin, f"/register {region} workplace {name}")
+        assert "Your request has gone" in answer["text"] or "No council" in answer["text"], answer["text"]
+        if council is not None and council_admin is not None:
+            request = await self.next_message(council, since)
+            await self.press(council, council_admin, request, "Approve")
+            await self.next_message(chat_id, since)
+        return chat_id, admin
+
+    # -- looking at the database -----------------------------------------------------------
+    async def rows(self) -> dict[str, list[tuple]]:
+        """Every row of every table people write to, to prove that a refusal wrote nothing."""
+        state: dict[str, list[tuple]] = {}
+        async with self.store.db.read() as conn:
+            for table in TABLES:
+                async with conn.execute(f"SELECT * FROM {table} ORDER BY 1") as cursor:
+                    state[table] = [tuple(row) async for row in cursor]
+        return state
