@@ -55,10 +55,10 @@ def build_application(
             await publish_commands(application.bot, config.default_language)
 
     async def post_shutdown(application: Application) -> None:
-        outbox: OutboxSender | None = application.bot_data.get("outbox")
+        outbox: OutboxSender | None = application.bot_data.pop("outbox", None)
         if outbox is not None:
             await outbox.stop()
-        store: Store | None = application.bot_data.get("store")
+        store: Store | None = application.bot_data.pop("store", None)
         if store is not None:
             await store.close()
 

@@ -30,12 +30,30 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+# Libraries whose records can carry personal data or the token, and the most they may log:
+# httpx/httpcore put the token in request URLs; PTB's DEBUG records print whole updates
+# (names, ids, texts); aiosqlite's DEBUG records print SQL parameters.
+CAPPED_LOGGERS = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "telegram": logging.INFO,
+    "aiosqlite": logging.INFO,
+    "apscheduler": logging.WARNING,
+    "tornado.access": logging.WARNING,
+}
+
+
+def apply_levels(level: str | int = "INFO") -> None:
+    """Set the root level, but never let the capped libraries below their cap."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    for name, cap in CAPPED_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(cap, root.level))
+
+
 def setup_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "tornado.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger().handlers[:] = [handler]
+    apply_levels(level)
