@@ -17,7 +17,7 @@ from bot.credentials import Credentials
 from bot.errors import on_error
 from bot.i18n import preload
 from bot.outbox import OutboxSender
-from handlers import councils, membership, registration, settings, start
+from handlers import councils, guards, membership, registration, settings, start
 from storage import Store
 
 # Requests the bot makes (and the long poll) give up after this; the outbox retries later.
@@ -29,7 +29,7 @@ def register_handlers(application: Application) -> None:
 
     All share PTB's group 0, where only the first matching handler runs, so the fallbacks come
     last and answer only what no capability took (an unknown command in a private chat)."""
-    for capability in (start, membership, registration, councils, settings):
+    for capability in (guards, start, membership, registration, councils, settings):
         capability.register(application)
     start.register_fallbacks(application)
     application.add_error_handler(on_error)

@@ -162,7 +162,9 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     read.unknown(hook, {"listen", "port", "url_path", "public_url"}, "telegram.webhook")
     mode = read.value(tg, "mode", "telegram", str, "polling", _one_of(MODES))
     public_url = read.value(hook, "public_url", "telegram.webhook", str, "")
-    if mode == "webhook" and not public_url.startswith("https://"):
+    # Telegram posts only to https; a Bot API server on the same machine may post to loopback http.
+    loopback = public_url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
+    if mode == "webhook" and not (public_url.startswith("https://") or loopback):
         problems.append(Problem("telegram.webhook.public_url", "webhook mode needs the https:// URL Telegram posts to"))
     telegram = TelegramConfig(
         base_url=read.value(tg, "base_url", "telegram", str, TELEGRAM_BASE_URL, _http_url).rstrip("/"),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from telegram import ChatMember, Message, Update, User
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import AsambleaContext
 from bot.i18n import Gettext, gettext_for, ngettext_for, pick_language
@@ -51,6 +51,16 @@ async def stored_language(context: AsambleaContext, chat_id: int) -> str:
     async with context.store.db.read() as conn:
         stored = await context.store.chat_settings.language(conn, chat_id)
     return stored or context.config.default_language
+
+
+async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press; a press too old to answer (after downtime) is not an error."""
+    try:
+        await update.callback_query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        if "query is too old" not in exc.message.lower():
+            raise
+        log.info("a button press was too old to answer")
 
 
 async def reply(update: Update, text: str, **kwargs: object) -> Message | None:

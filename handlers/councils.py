@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import AsambleaContext
 from bot.i18n import gettext_for
 from domain.committees import RegistrationRefused, Status, decide
-from handlers.common import chat_language, reply, translator, update_is_from_admin
+from handlers.common import answer_query, chat_language, reply, translator, update_is_from_admin
 from handlers.registration import council_request
 
 log = logging.getLogger(__name__)
@@ -122,19 +122,19 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
         if verdict not in ("y", "n"):
             raise ValueError(verdict)
     except ValueError:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await answer_query(update, _("This button is no longer valid."), alert=True)
         return
     async with store.db.read() as conn:
         council = await store.councils.by_chat(conn, update.effective_chat.id)
         committee = await store.committees.get(conn, committee_id)
     if council is None:
-        await query.answer(_("Only a council can decide on committees."), show_alert=True)
+        await answer_query(update, _("Only a council can decide on committees."), alert=True)
         return
     if committee is None or not federation.is_within(committee.region, council.region):
-        await query.answer(_("This committee is not in your council's area."), show_alert=True)
+        await answer_query(update, _("This committee is not in your council's area."), alert=True)
         return
     if not await update_is_from_admin(update, context):
-        await query.answer(_("Only the council's delegates (the admins of this chat) can decide."), show_alert=True)
+        await answer_query(update, _("Only the council's delegates (the admins of this chat) can decide."), alert=True)
         return
     approve = verdict == "y"
     try:
@@ -153,12 +153,12 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
                 now=context.now(),
             )
     except RegistrationRefused:
-        await query.answer(_("Another delegate has already decided on this committee."), show_alert=True)
+        await answer_query(update, _("Another delegate has already decided on this committee."), alert=True)
         if query.message.reply_markup:
             await query.edit_message_reply_markup(reply_markup=None)
         return
     context.outbox.wake()
-    await query.answer(_("Approved.") if approve else _("Rejected."))
+    await answer_query(update, _("Approved.") if approve else _("Rejected."))
     verdict_line = _("✅ Approved by a council delegate.") if approve else _("❌ Rejected by a council delegate.")
     decided = replace(current, status=status)
     text, _markup = council_request(decided, federation, await chat_language(update, context))

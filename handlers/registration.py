@@ -23,7 +23,7 @@ from domain.committees import (
     clean_name,
 )
 from domain.federation import Federation
-from handlers.common import chat_language, reply, translator, update_is_from_admin
+from handlers.common import answer_query, chat_language, reply, translator, update_is_from_admin
 
 CALLBACK_PREFIX = "v1:rg:"
 
@@ -190,7 +190,7 @@ async def register_button(update: Update, context: AsambleaContext) -> None:
     query = update.callback_query
     _ = await translator(update, context)
     if not await update_is_from_admin(update, context):
-        await query.answer(_("Only an admin of this group can register it as a committee."), show_alert=True)
+        await answer_query(update, _("Only an admin of this group can register it as a committee."), alert=True)
         return
     parts = query.data.removeprefix(CALLBACK_PREFIX).split(":")
     federation = context.config.federation
@@ -199,9 +199,9 @@ async def register_button(update: Update, context: AsambleaContext) -> None:
     valid_regions = {r.id for r in federation.committee_regions()}
     valid = region_id in valid_regions and (step == "r" or (step in ("k", "t") and kind in KINDS))
     if not valid:
-        await query.answer(_("This button is no longer valid. Send /register again."), show_alert=True)
+        await answer_query(update, _("This button is no longer valid. Send /register again."), alert=True)
         return
-    await query.answer()
+    await answer_query(update)
     if step == "r":
         await query.edit_message_text(_("What kind of committee is it?"), reply_markup=kind_keyboard(_, region_id))
     elif step == "k":

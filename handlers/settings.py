@@ -9,7 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.config import LANGUAGES
 from bot.context import AsambleaContext
 from bot.i18n import LANGUAGE_NAMES, gettext_for
-from handlers.common import reply, translator, update_is_from_admin
+from handlers.common import answer_query, reply, translator, update_is_from_admin
 
 LANGUAGE_PREFIX = "v1:lang:"
 
@@ -32,16 +32,16 @@ async def language_button(update: Update, context: AsambleaContext) -> None:
     _ = await translator(update, context)
     language = query.data.removeprefix(LANGUAGE_PREFIX)
     if language not in LANGUAGES:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await answer_query(update, _("This button is no longer valid."), alert=True)
         return
     if update.effective_chat.type != ChatType.PRIVATE and not await update_is_from_admin(update, context):
-        await query.answer(_("Only an admin of this group can change its settings."), show_alert=True)
+        await answer_query(update, _("Only an admin of this group can change its settings."), alert=True)
         return
     async with context.store.db.transaction() as tx:
         await context.store.chat_settings.set_language(tx, update.effective_chat.id, language, now=context.now())
     context.chat_data["language"] = language
     _ = gettext_for(language)
-    await query.answer()
+    await answer_query(update)
     await query.edit_message_text(
         _("From now on I speak {language} in this chat.").format(language=LANGUAGE_NAMES[language])
     )
