@@ -298,14 +298,19 @@ def _parse_federation(data: Mapping[str, Any], read: _Reader) -> Federation | No
         if not isinstance(item, dict):
             problems.append(Problem(path, "must be a table"))
             continue
-        read.unknown(item, {"region", "name"}, path)
+        read.unknown(item, {"region", "name", "names"}, path)
         node = read.value(item, "region", path, str, "")
         if node not in regions:
             problems.append(Problem(f"{path}.region", f"unknown region {node!r}"))
         elif node in councils:
             problems.append(Problem(f"{path}.region", f"a council for {node!r} is already configured"))
         else:
-            councils[node] = CouncilSeat(region=node, name=read.value(item, "name", path, str, node))
+            names = read.value(item, "names", path, dict, {})
+            councils[node] = CouncilSeat(
+                region=node,
+                name=read.value(item, "name", path, str, node),
+                names={k: v for k, v in names.items() if k in LANGUAGES and isinstance(v, str)},
+            )
     if len(roots) == 1 and roots[0] not in councils:
         problems.append(
             Problem("federation.councils", f"the root region {roots[0]!r} needs a council (the coordinating council)")

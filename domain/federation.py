@@ -33,6 +33,10 @@ class CouncilSeat:
 
     region: str
     name: str
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def display_name(self, language: str) -> str:
+        return self.names.get(language, self.name)
 
 
 @dataclass(frozen=True)

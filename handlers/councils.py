@@ -81,7 +81,7 @@ async def council_command(update: Update, context: AsambleaContext) -> None:
     await reply(
         update,
         _("This chat is now the {council}. Requests from new committees in its area will arrive here.").format(
-            council=federation.councils[region].name
+            council=federation.councils[region].display_name(await chat_language(update, context))
         ),
     )
 
@@ -167,7 +167,7 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
 
 def outcome_text(status: Status, council_region: str, context: AsambleaContext, language: str) -> str:
     _ = gettext_for(language)
-    council = context.config.federation.councils[council_region].name
+    council = context.config.federation.councils[council_region].display_name(language)
     if status is Status.ACTIVE:
         return _("The {council} has approved this committee. It is now active: calls and demands can reach it.").format(
             council=council

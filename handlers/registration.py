@@ -270,7 +270,7 @@ async def complete(update: Update, context: AsambleaContext, region_id: str, kin
     text = describe(committee, federation, language) + "\n\n"
     if council is not None:
         text += _("Your request has gone to the {council}. You will hear its decision here.").format(
-            council=federation.councils[council.region].name
+            council=federation.councils[council.region].display_name(language)
         )
     else:
         text += _("No council is linked for your region yet; your request will reach it as soon as one is.")
