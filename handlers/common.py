@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import aiosqlite
 from telegram import ChatMember, Message, Update, User
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
@@ -46,11 +47,9 @@ async def plural(update: Update, context: AsambleaContext) -> Callable[[str, str
     return ngettext_for(await chat_language(update, context))
 
 
-async def stored_language(context: AsambleaContext, chat_id: int) -> str:
+async def language_of_chat(context: AsambleaContext, conn: aiosqlite.Connection, chat_id: int) -> str:
     """The language of a chat the bot writes to outside an update (a council, a committee)."""
-    async with context.store.db.read() as conn:
-        stored = await context.store.chat_settings.language(conn, chat_id)
-    return stored or context.config.default_language
+    return await context.store.chat_settings.language(conn, chat_id) or context.config.default_language
 
 
 async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:

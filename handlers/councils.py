@@ -17,8 +17,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import AsambleaContext
 from bot.i18n import gettext_for
 from domain.committees import RegistrationRefused, Status, decide
-from handlers.common import answer_query, chat_language, reply, translator, update_is_from_admin
-from handlers.registration import council_request
+from handlers.common import answer_query, chat_language, language_of_chat, reply, translator, update_is_from_admin
+from handlers.registration import council_request, queue_council_request
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +55,13 @@ async def council_command(update: Update, context: AsambleaContext) -> None:
                 now=context.now(),
             )
             # Committees that waited for a council in this area get their request now.
-            language = await store.chat_settings.language(tx, chat.id) or context.config.default_language
             linked = await store.councils.linked_regions(tx)
             waiting = await store.committees.pending_in(
                 tx, [r for r in federation.regions if federation.is_within(r, region)]
             )
             for committee in waiting:
                 if federation.responsible_council(committee.region, linked) == region:
-                    text, markup = council_request(committee, federation, language)
-                    await store.outbox.enqueue(
-                        tx,
-                        purpose="approval_request",
-                        text=text,
-                        reply_markup=markup,
-                        council_id=council.id,
-                        now=context.now(),
-                    )
+                    await queue_council_request(context, tx, committee, council)
     if committee_chat:
         await reply(update, _("This group is a committee; a council needs a chat of its own."))
         return
@@ -144,7 +135,7 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
             await store.committees.set_status(
                 tx, committee_id, status, decided_by=update.effective_user.id, now=context.now()
             )
-            language = await store.chat_settings.language(tx, current.chat_id) or context.config.default_language
+            language = await language_of_chat(context, tx, current.chat_id)
             await store.outbox.enqueue(
                 tx,
                 purpose="registration_outcome",

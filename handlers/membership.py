@@ -29,39 +29,29 @@ async def bot_membership(update: Update, context: AsambleaContext) -> None:
         return  # a user blocked or unblocked the bot; nothing is kept about them
     before, after = _was_present(change)
     store = context.store
-    if before and not after:
-        async with store.db.transaction() as tx:
-            committee = await store.committees.by_chat(tx, chat.id)
-            if committee is not None:
-                await store.committees.set_reachable(tx, committee.id, False)
-            council = await store.councils.by_chat(tx, chat.id)
-            if council is not None:
-                await store.councils.set_reachable(tx, council.id, False)
-        return
-    if after and not before:
-        async with store.db.transaction() as tx:
-            committee = await store.committees.by_chat(tx, chat.id)
-            if committee is not None:
-                await store.committees.set_reachable(tx, committee.id, True)
-            council = await store.councils.by_chat(tx, chat.id)
-            if council is not None:
-                await store.councils.set_reachable(tx, council.id, True)
-            stored = await store.chat_settings.language(tx, chat.id)
-        if chat.type == ChatType.CHANNEL:
-            return  # channels cannot hold a committee; the operator links them with /council
-        adder = change.from_user.language_code if change.from_user else None
-        _ = gettext_for(pick_language(stored, adder, default=context.config.default_language))
+    if before == after:
+        return  # a change of rights, not of presence
+    async with store.db.transaction() as tx:
+        committee = await store.committees.by_chat(tx, chat.id)
         if committee is not None:
-            text = _("Hello again. This group is the committee “{name}”; /committee shows it.").format(
-                name=committee.name
-            )
-        else:
-            text = _(
-                "Hello! I am Asamblea. I carry strike and rally calls between committees, collect demands "
-                "and take them up to the councils.\n\nAn admin of this group can register it as a committee "
-                "with /register. A council links its chat with /council CODE. /help lists everything."
-            )
-        await context.bot.send_message(chat.id, text)
+            await store.committees.set_reachable(tx, committee.id, after)
+        council = await store.councils.by_chat(tx, chat.id)
+        if council is not None:
+            await store.councils.set_reachable(tx, council.id, after)
+        stored = await store.chat_settings.language(tx, chat.id)
+    if not after or chat.type == ChatType.CHANNEL:
+        return  # removed; or a channel, which cannot hold a committee (councils link with /council)
+    adder = change.from_user.language_code if change.from_user else None
+    _ = gettext_for(pick_language(stored, adder, default=context.config.default_language))
+    if committee is not None:
+        text = _("Hello again. This group is the committee “{name}”; /committee shows it.").format(name=committee.name)
+    else:
+        text = _(
+            "Hello! I am Asamblea. I carry strike and rally calls between committees, collect demands "
+            "and take them up to the councils.\n\nAn admin of this group can register it as a committee "
+            "with /register. A council links its chat with /council CODE. /help lists everything."
+        )
+    await context.bot.send_message(chat.id, text)
 
 
 async def group_migrated(update: Update, context: AsambleaContext) -> None:

@@ -9,6 +9,7 @@ transaction as the registration, so it is never lost and never sent for a rolled
 
 from __future__ import annotations
 
+import aiosqlite
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -23,7 +24,8 @@ from domain.committees import (
     clean_name,
 )
 from domain.federation import Federation
-from handlers.common import answer_query, chat_language, reply, translator, update_is_from_admin
+from handlers.common import answer_query, chat_language, language_of_chat, reply, translator, update_is_from_admin
+from storage.councils import Council
 
 CALLBACK_PREFIX = "v1:rg:"
 
@@ -100,6 +102,18 @@ def council_request(committee: Committee, federation: Federation, language: str)
         ]
     )
     return text, markup.to_dict()
+
+
+async def queue_council_request(
+    context: AsambleaContext, tx: aiosqlite.Connection, committee: Committee, council: Council
+) -> None:
+    """Put a committee's request for approval in the council's outbox, in the council's language."""
+    text, markup = council_request(
+        committee, context.config.federation, await language_of_chat(context, tx, council.chat_id)
+    )
+    await context.store.outbox.enqueue(
+        tx, purpose="approval_request", text=text, reply_markup=markup, council_id=council.id, now=context.now()
+    )
 
 
 async def register_command(update: Update, context: AsambleaContext) -> None:
@@ -249,18 +263,7 @@ async def complete(update: Update, context: AsambleaContext, region_id: str, kin
             seat = federation.responsible_council(region_id, await store.councils.linked_regions(tx))
             if seat is not None:
                 council = await store.councils.by_region(tx, seat)
-                council_language = (
-                    await store.chat_settings.language(tx, council.chat_id) or context.config.default_language
-                )
-                text, markup = council_request(committee, federation, council_language)
-                await store.outbox.enqueue(
-                    tx,
-                    purpose="approval_request",
-                    text=text,
-                    reply_markup=markup,
-                    council_id=council.id,
-                    now=context.now(),
-                )
+                await queue_council_request(context, tx, committee, council)
     except RegistrationRefused as refused:
         await reply(update, refusal_text(_, refused.reason))
         return
