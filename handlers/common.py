@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import aiosqlite
-from telegram import ChatMember, Message, Update, User
+from telegram import ChatMember, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import AsambleaContext
-from bot.i18n import Gettext, gettext_for, ngettext_for, pick_language
+from bot.i18n import Gettext, gettext_for, pick_language
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +42,6 @@ async def translator(update: Update, context: AsambleaContext) -> Gettext:
     return gettext_for(await chat_language(update, context))
 
 
-async def plural(update: Update, context: AsambleaContext) -> Callable[[str, str, int], str]:
-    return ngettext_for(await chat_language(update, context))
-
-
 async def language_of_chat(context: AsambleaContext, conn: aiosqlite.Connection, chat_id: int) -> str:
     """The language of a chat the bot writes to outside an update (a council, a committee)."""
     return await context.store.chat_settings.language(conn, chat_id) or context.config.default_language
@@ -68,10 +63,6 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
     if message is None:
         return None
     return await message.reply_text(text, do_quote=update.effective_chat.type != ChatType.PRIVATE, **kwargs)
-
-
-def acting_user(update: Update) -> User | None:
-    return update.effective_user
 
 
 def sent_as_group(update: Update) -> bool:

@@ -51,10 +51,6 @@ class CommitteeRepository:
         ) as cursor:
             return [self._from_row(row) async for row in cursor]
 
-    async def count_by_status(self, conn: aiosqlite.Connection) -> dict[str, int]:
-        async with conn.execute("SELECT status, count(*) FROM committees GROUP BY status") as cursor:
-            return {status: n async for status, n in cursor}
-
     async def register(
         self,
         conn: aiosqlite.Connection,
