@@ -128,11 +128,7 @@ class OutboxSender:
 
     async def _follow_migration(self, item: OutboxItem, new_chat_id: int) -> None:
         async with self.store.db.transaction() as tx:
-            if item.committee_id is not None:
-                await self.store.committees.move_chat(tx, item.committee_id, new_chat_id)
-            elif item.council_id is not None:
-                await self.store.councils.move_chat(tx, item.council_id, new_chat_id)
-            await self.store.chat_settings.move_chat(tx, item.chat_id, new_chat_id)
+            await self.store.follow_migration(tx, item.chat_id, new_chat_id)
             await self.store.outbox.retry_later(tx, item.id, not_before=0, error="migrated")
         self.wake()
 

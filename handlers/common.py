@@ -33,7 +33,8 @@ async def chat_language(update: Update, context: AsambleaContext) -> str:
     user = update.effective_user
     hint = user.language_code if (user and chat.type == ChatType.PRIVATE) else None
     language = pick_language(stored, hint, default=context.config.default_language)
-    if stored and context.chat_data is not None:
+    if context.chat_data is not None:
+        # /settings replaces this when the chat chooses; until then the fallback holds too.
         context.chat_data["language"] = language
     return language
 

@@ -60,15 +60,8 @@ async def group_migrated(update: Update, context: AsambleaContext) -> None:
     if not message.migrate_to_chat_id:
         return  # the same migration as seen from the new supergroup
     old_id, new_id = message.chat.id, message.migrate_to_chat_id
-    store = context.store
-    async with store.db.transaction() as tx:
-        committee = await store.committees.by_chat(tx, old_id)
-        if committee is not None:
-            await store.committees.move_chat(tx, committee.id, new_id)
-        council = await store.councils.by_chat(tx, old_id)
-        if council is not None:
-            await store.councils.move_chat(tx, council.id, new_id)
-        await store.chat_settings.move_chat(tx, old_id, new_id)
+    async with context.store.db.transaction() as tx:
+        await context.store.follow_migration(tx, old_id, new_id)
     context.application.migrate_chat_data(old_chat_id=old_id, new_chat_id=new_id)
 
 

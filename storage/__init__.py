@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiosqlite
+
 from storage.chat_settings import ChatSettingsRepository
 from storage.committees import CommitteeRepository
 from storage.councils import CouncilRepository
@@ -37,6 +39,19 @@ class Store:
             chat_settings=ChatSettingsRepository(crypto),
             outbox=OutboxRepository(crypto),
         )
+
+    async def follow_migration(self, tx: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: whatever was kept for its old chat id moves to the new one.
+
+        Called both when the bot sees the migration update and when a send meets
+        `migrate_to_chat_id` first; whichever comes second finds nothing left to move."""
+        committee = await self.committees.by_chat(tx, old_chat_id)
+        if committee is not None:
+            await self.committees.move_chat(tx, committee.id, new_chat_id)
+        council = await self.councils.by_chat(tx, old_chat_id)
+        if council is not None:
+            await self.councils.move_chat(tx, council.id, new_chat_id)
+        await self.chat_settings.move_chat(tx, old_chat_id, new_chat_id)
 
     async def close(self) -> None:
         await self.db.close()
