@@ -6,9 +6,12 @@ benchmarks, so what is tested is what runs.
 
 from __future__ import annotations
 
+import aiosqlite
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot import reminders
+from bot.call_messages import refresh_tallies
 from bot.clock import Clock, SystemClock
 from bot.commands import publish_commands
 from bot.config import Config
@@ -16,9 +19,12 @@ from bot.context import AsambleaContext
 from bot.credentials import Credentials
 from bot.errors import on_error
 from bot.i18n import preload
-from bot.outbox import OutboxSender
-from handlers import councils, guards, membership, registration, settings, start
+from bot.notices import committee_unreachable
+from bot.outbox import OutboxSender, SettledHook
+from domain.committees import Status
+from handlers import call_answers, calls, councils, guards, membership, registration, settings, start, verify
 from storage import Store
+from storage.outbox import OutboxItem
 
 # Requests the bot makes (and the long poll) give up after this; the outbox retries later.
 REQUEST_TIMEOUT_S = 15.0
@@ -29,7 +35,7 @@ def register_handlers(application: Application) -> None:
 
     All share PTB's group 0, where only the first matching handler runs, so the fallbacks come
     last and answer only what no capability took (an unknown command in a private chat)."""
-    for capability in (guards, start, membership, registration, councils, settings):
+    for capability in (guards, start, membership, registration, councils, calls, call_answers, verify, settings):
         capability.register(application)
     start.register_fallbacks(application)
     application.add_error_handler(on_error)
@@ -48,9 +54,16 @@ def build_application(
 
     async def post_init(application: Application) -> None:
         store = await Store.open(config.storage_path, credentials.secret_key)
-        outbox = OutboxSender(store, application.bot, clock)
+        outbox = OutboxSender(
+            store,
+            application.bot,
+            clock,
+            settled={"call": delivery_counted(store, config, clock)},
+            unreachable=council_told(store, config, clock),
+        )
         application.bot_data.update(store=store, outbox=outbox)
         await outbox.start()
+        await reminders.restore(application)
         if publish_menus:
             await publish_commands(application.bot, config.default_language)
 
@@ -82,6 +95,28 @@ def build_application(
     application.bot_data.update(config=config, clock=clock, operator_chat_id=credentials.operator_chat_id)
     register_handlers(application)
     return application
+
+
+def delivery_counted(store: Store, config: Config, clock: Clock) -> SettledHook:
+    """A call's copy was delivered or failed: its live tallies count it."""
+
+    async def hook(tx: aiosqlite.Connection, item: OutboxItem) -> None:
+        call_id = await store.calls.call_of_delivery(tx, item.id)
+        if call_id is not None:
+            await refresh_tallies(tx, store, config, call_id, now=clock.time(), speed=clock.speed)
+
+    return hook
+
+
+def council_told(store: Store, config: Config, clock: Clock) -> SettledHook:
+    """A committee turned out unreachable when sending: its council hears of it."""
+
+    async def hook(tx: aiosqlite.Connection, item: OutboxItem) -> None:
+        committee = await store.committees.get(tx, item.committee_id) if item.committee_id else None
+        if committee is not None and committee.status is Status.ACTIVE:
+            await committee_unreachable(tx, store, config, committee, now=int(clock.time()))
+
+    return hook
 
 
 ALLOWED_UPDATES = [

@@ -7,6 +7,7 @@ import asyncio
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
@@ -44,6 +45,22 @@ def main(argv: list[str] | None = None) -> int:
         "--council", required=True, help="the region id of the council (the root for the coordinating council)"
     )
 
+    bench = commands.add_parser(
+        "bench", help="the benchmarks of SPEC §5, against the sandbox; one JSON object as the last line of stdout"
+    )
+    benchmarks = bench.add_subparsers(dest="benchmark", required=True)
+    broadcast = benchmarks.add_parser("broadcast", help="one call to many committee chats under Telegram's limits")
+    broadcast.add_argument("--chats", type=_at_least(1), default=1000, help="committee chats to reach (default 1000)")
+    crash = benchmarks.add_parser("crash", help="kill -9 the bot again and again during a broadcast, restarting it")
+    crash.add_argument("--chats", type=_at_least(1), default=500, help="committee chats to reach (default 500)")
+    crash.add_argument("--kills", type=_at_least(0), default=20, help="how many times to kill the bot (default 20)")
+    crash.add_argument("--seed", type=int, default=None, help="seed of the random kill points (default: random)")
+    for each in (broadcast, crash):
+        each.add_argument("--keep", action="store_true", help="keep the temporary folder (config, database, logs)")
+        each.add_argument(
+            "--stall", type=float, default=60.0, help="give up when no committee message arrives for so many seconds"
+        )
+
     args = parser.parse_args(argv)
     handler = {
         "run": _run,
@@ -51,8 +68,20 @@ def main(argv: list[str] | None = None) -> int:
         "check-config": _check_config,
         "sandbox": _sandbox,
         "council-code": _council_code,
+        "bench": _bench,
     }[args.command]
     return handler(args)
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
 
 
 def _load(path: Path) -> Config | None:
@@ -134,6 +163,24 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     run_sandbox(args.host, args.port, args.token, not args.no_limits)
     return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    try:
+        import benchmarks  # noqa: F401
+    except ModuleNotFoundError as exc:
+        # An editable install maps only the packaged folders; the benchmarks live beside them.
+        checkout = Path(__file__).resolve().parent.parent
+        if exc.name != "benchmarks" or not (checkout / "benchmarks" / "__init__.py").is_file():
+            raise
+        sys.path.insert(0, str(checkout))
+    if args.benchmark == "broadcast":
+        from benchmarks import broadcast
+
+        return broadcast.main(args.chats, keep=args.keep, stall_s=args.stall)
+    from benchmarks import crash
+
+    return crash.main(args.chats, args.kills, args.seed, keep=args.keep, stall_s=args.stall)
 
 
 def _council_code(args: argparse.Namespace) -> int:

@@ -1,4 +1,9 @@
-"""Time as a dependency: the bot asks its clock, so tests and the demo can run days in seconds."""
+"""Time as a dependency: the bot asks its clock, so tests and the demo can run days in seconds.
+
+Movement time (call start times, reminders, deadlines, digests) comes from the clock; waiting
+(asyncio sleeps, JobQueue jobs) is in real seconds. `speed` converts between them: a clock
+running at 3600 passes an hour of movement time in one real second.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,37 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    speed: float
+
     def time(self) -> float:
-        """Seconds since the epoch."""
+        """Movement time: seconds since the epoch."""
         ...
 
 
 class SystemClock:
+    speed = 1.0
+
     def time(self) -> float:
         return time.time()
+
+
+class ScaledClock:
+    """Starts at `start` (epoch seconds) and runs `speed` times faster than real time."""
+
+    def __init__(self, start: float, speed: float = 1.0) -> None:
+        self.speed = speed
+        self._start = start
+        self._real_start = time.monotonic()
+
+    def time(self) -> float:
+        return self._start + (time.monotonic() - self._real_start) * self.speed
+
+
+def real_seconds_until(clock: Clock, moment: float) -> float:
+    """How long to really wait until the clock shows `moment` (0 if it already has)."""
+    return max(0.0, (moment - clock.time()) / clock.speed)
+
+
+def after_real_seconds(clock: Clock, seconds: float) -> float:
+    """The clock time `seconds` of real time from now (for Telegram's retry_after)."""
+    return clock.time() + seconds * clock.speed

@@ -22,14 +22,19 @@ DESCRIPTIONS = {
     "committee": N_("This committee and its status"),
     "council": N_("Link this chat as a council"),
     "approve": N_("Committees waiting for a decision"),
+    "verify": N_("Check that a call is genuine"),
+    "strike": N_("Issue a strike call"),
+    "rally": N_("Issue a rally or blockade call"),
+    "call": N_("Issue a call from this council"),
+    "calls": N_("Calls issued and received here"),
 }
 
 MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
-    "private": (BotCommandScopeAllPrivateChats(), ("start", "help", "settings")),
-    "groups": (BotCommandScopeAllGroupChats(), ("committee", "help")),
+    "private": (BotCommandScopeAllPrivateChats(), ("start", "help", "verify", "settings")),
+    "groups": (BotCommandScopeAllGroupChats(), ("committee", "calls", "help")),
     "group admins": (
         BotCommandScopeAllChatAdministrators(),
-        ("register", "committee", "settings", "council", "approve", "help"),
+        ("register", "committee", "strike", "rally", "calls", "settings", "council", "approve", "call", "help"),
     ),
 }
 

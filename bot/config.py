@@ -55,6 +55,7 @@ class Config:
     retention_days: int = 90
     default_language: str = "ru"
     council_code_hours: int = 24
+    reminder_hours: tuple[float, ...] = (24.0, 1.0)
     source: Path | None = None
 
 
@@ -127,6 +128,11 @@ def _positive(value: int) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
+def _reminder_hours(value: list) -> str | None:
+    valid = all(isinstance(h, int | float) and not isinstance(h, bool) and 0 < h <= 24 * 14 for h in value)
+    return None if valid else "must be a list of hours before a rally, each greater than 0 and at most 336"
+
+
 def _one_of(choices: tuple[str, ...]) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}"
@@ -154,7 +160,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     """Validate an already parsed TOML document."""
     problems: list[Problem] = []
     read = _Reader(problems)
-    read.unknown(raw, {"telegram", "secrets", "storage", "privacy", "i18n", "registration", "federation"}, "")
+    read.unknown(raw, {"telegram", "secrets", "storage", "privacy", "i18n", "registration", "calls", "federation"}, "")
 
     tg = read.table(raw, "telegram", "")
     read.unknown(tg, {"base_url", "mode", "poll_timeout", "webhook"}, "telegram")
@@ -202,6 +208,10 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     registration = read.table(raw, "registration", "")
     read.unknown(registration, {"council_code_hours"}, "registration")
 
+    calls = read.table(raw, "calls", "")
+    read.unknown(calls, {"reminder_hours"}, "calls")
+    reminder_hours = read.value(calls, "reminder_hours", "calls", list, [24, 1], _reminder_hours)
+
     storage_path = read.value(storage, "path", "storage", str, "asamblea.sqlite3")
     retention_days = read.value(privacy, "retention_days", "privacy", int, 90, _positive)
     default_language = read.value(i18n, "default_language", "i18n", str, "ru", _one_of(LANGUAGES))
@@ -220,6 +230,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         retention_days=retention_days,
         default_language=default_language,
         council_code_hours=council_code_hours,
+        reminder_hours=tuple(sorted({float(h) for h in reminder_hours}, reverse=True)),
         source=source,
     )
 

@@ -7,18 +7,16 @@ Codes carry 59 bits, expire, work once, and are stored only as an HMAC.
 
 from __future__ import annotations
 
-import secrets
-
+from domain import codes
 from storage import Store
 
-# Crockford-like alphabet: no 0/O, 1/I/L confusion when a code is read out over the phone.
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ALPHABET = codes.ALPHABET
 GROUPS, GROUP_LENGTH = 3, 4
 
 
 def new_code() -> str:
-    chars = [secrets.choice(ALPHABET) for _ in range(GROUPS * GROUP_LENGTH)]
-    return "-".join("".join(chars[i : i + GROUP_LENGTH]) for i in range(0, len(chars), GROUP_LENGTH))
+    """A council link code, e.g. "ABCD-EFGH-JKMN"; the form it is stored (as an HMAC) in."""
+    return codes.new_code(GROUPS, GROUP_LENGTH)
 
 
 async def issue_code(store: Store, *, region: str, now: int, valid_hours: int) -> str:

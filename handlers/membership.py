@@ -13,6 +13,8 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from bot.context import AsambleaContext
 from bot.i18n import gettext_for, pick_language
+from bot.notices import committee_unreachable
+from domain.committees import Status
 
 PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED)
 
@@ -35,10 +37,13 @@ async def bot_membership(update: Update, context: AsambleaContext) -> None:
         committee = await store.committees.by_chat(tx, chat.id)
         if committee is not None:
             await store.committees.set_reachable(tx, committee.id, after)
+            if committee.reachable and not after and committee.status is Status.ACTIVE:
+                await committee_unreachable(tx, store, context.config, committee, now=context.now())
         council = await store.councils.by_chat(tx, chat.id)
         if council is not None:
             await store.councils.set_reachable(tx, council.id, after)
         stored = await store.chat_settings.language(tx, chat.id)
+    context.outbox.wake()
     if not after or chat.type == ChatType.CHANNEL:
         return  # removed; or a channel, which cannot hold a committee (councils link with /council)
     adder = change.from_user.language_code if change.from_user else None

@@ -11,7 +11,7 @@ from bot.i18n import Gettext
 from handlers.common import reply, translator
 
 # Commands that only make sense in a committee or council chat, answered in a private chat.
-GROUP_COMMANDS = ("register", "committee", "council", "approve")
+GROUP_COMMANDS = ("register", "committee", "council", "approve", "strike", "rally", "call", "calls")
 
 
 def private_help(_: Gettext) -> str:
@@ -22,15 +22,19 @@ def private_help(_: Gettext) -> str:
             _("In a private chat with me:"),
             _("/help — this text"),
             _("/settings — choose the language I use with you"),
+            _("/verify CODE — check that a call is genuine and who issued it"),
             "",
             _("In a committee's group:"),
             _("/register — register the group as a committee (admins)"),
             _("/committee — what this committee is and its status"),
+            _("/strike, /rally — issue a call to this committee, its region or its neighbours (admins)"),
+            _("/calls — calls issued here and received here"),
             _("/settings — the group's language (admins)"),
             "",
             _("In a council's chat:"),
             _("/council CODE — link the chat as a council (admins, with the operator's code)"),
             _("/approve — committees waiting for the council's decision"),
+            _("/call — issue a call to the council's area (admins)"),
         ]
     )
 

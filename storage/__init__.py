@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.calls import CallRepository
 from storage.chat_settings import ChatSettingsRepository
 from storage.committees import CommitteeRepository
 from storage.councils import CouncilRepository
@@ -27,6 +28,7 @@ class Store:
     councils: CouncilRepository
     chat_settings: ChatSettingsRepository
     outbox: OutboxRepository
+    calls: CallRepository
 
     @classmethod
     async def open(cls, path: str | Path, secret_key: bytes) -> Store:
@@ -38,6 +40,7 @@ class Store:
             councils=CouncilRepository(crypto),
             chat_settings=ChatSettingsRepository(crypto),
             outbox=OutboxRepository(crypto),
+            calls=CallRepository(crypto),
         )
 
     async def follow_migration(self, tx: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:

@@ -51,6 +51,18 @@ class CommitteeRepository:
         ) as cursor:
             return [self._from_row(row) async for row in cursor]
 
+    async def active_in(self, conn: aiosqlite.Connection, regions: Iterable[str]) -> list[tuple[Committee, str | None]]:
+        """Active committees in some regions, each with the language its group chose (if any)."""
+        wanted = list(regions)
+        marks = ",".join("?" * len(wanted))
+        columns = ", ".join(f"c.{column.strip()}" for column in _COLUMNS.split(","))
+        async with conn.execute(
+            f"""SELECT {columns}, s.language FROM committees c LEFT JOIN chat_settings s ON s.chat_ref = c.chat_ref
+                WHERE c.status = 'active' AND c.region IN ({marks}) ORDER BY c.id""",
+            wanted,
+        ) as cursor:
+            return [(self._from_row(row[:-1]), row[-1]) async for row in cursor]
+
     async def register(
         self,
         conn: aiosqlite.Connection,

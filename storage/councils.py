@@ -39,6 +39,13 @@ class CouncilRepository:
             row = await cursor.fetchone()
         return self._from_row(row) if row else None
 
+    async def get(self, conn: aiosqlite.Connection, council_id: int) -> Council | None:
+        async with conn.execute(
+            "SELECT id, region, chat_id_ct, chat_type, reachable FROM councils WHERE id = ?", (council_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return self._from_row(row) if row else None
+
     async def by_region(self, conn: aiosqlite.Connection, region: str) -> Council | None:
         async with conn.execute(
             "SELECT id, region, chat_id_ct, chat_type, reachable FROM councils WHERE region = ?", (region,)

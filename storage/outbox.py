@@ -1,8 +1,11 @@
 """The durable outbox in SQL: one row per message that matters, until it is sent.
 
-Rows are written in the same transaction as the change they announce. The sender claims due
-rows by marking them `inflight` (committed) before the request, so after a crash only the
-rows that were in flight can be sent twice; `resume()` puts them back at start.
+Rows are written in the same transaction as the change they announce. The sender marks a row
+`inflight` (committed) immediately before its request, so after a crash only rows that were
+in flight can be sent twice; `resume()` puts them back at start. A row either sends a new
+message (`op = 'send'`) or edits the message another row sent (`op = 'edit'`, `target_id`):
+`revise()` turns a change of a message into the cheapest of the two, so that a message edited
+a hundred times while the chat's rate limit holds it back costs one request, not a hundred.
 """
 
 from __future__ import annotations
@@ -15,22 +18,37 @@ import aiosqlite
 
 from storage.crypto import Crypto
 
+SEND, EDIT = "send", "edit"
+
 
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
     purpose: str
+    op: str
     chat_id: int
     committee_id: int | None
     council_id: int | None
     text: str
     reply_markup: dict[str, Any] | None
     attempts: int
+    target_id: int | None = None
+    target_state: str | None = None
+    target_message_id: int | None = None
+
+    @property
+    def recipient(self) -> str:
+        """The chat this row goes to, as a key that survives the chat migrating to a new id."""
+        return f"m{self.committee_id}" if self.committee_id is not None else f"k{self.council_id}"
 
 
 class OutboxRepository:
     def __init__(self, crypto: Crypto) -> None:
         self.crypto = crypto
+
+    def _seal(self, outbox_id: int, text: str, reply_markup: dict[str, Any] | None) -> bytes:
+        payload = json.dumps({"text": text, "reply_markup": reply_markup}, ensure_ascii=False)
+        return self.crypto.seal_text(payload, table="outbox", column="payload_ct", row=outbox_id)
 
     async def enqueue(
         self,
@@ -42,33 +60,106 @@ class OutboxRepository:
         committee_id: int | None = None,
         council_id: int | None = None,
         reply_markup: dict[str, Any] | None = None,
+        not_before: float = 0,
+        op: str = SEND,
+        target_id: int | None = None,
     ) -> int:
         async with conn.execute(
-            "INSERT INTO outbox (committee_id, council_id, purpose, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-            (committee_id, council_id, purpose, now),
+            """INSERT INTO outbox (committee_id, council_id, purpose, op, target_id, not_before, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            (committee_id, council_id, purpose, op, target_id, not_before, now),
         ) as cursor:
             row = await cursor.fetchone()
         assert row is not None
-        payload = json.dumps({"text": text, "reply_markup": reply_markup}, ensure_ascii=False)
         await conn.execute(
-            "UPDATE outbox SET payload_ct = ? WHERE id = ?",
-            (self.crypto.seal_text(payload, table="outbox", column="payload_ct", row=row[0]), row[0]),
+            "UPDATE outbox SET payload_ct = ? WHERE id = ?", (self._seal(row[0], text, reply_markup), row[0])
         )
         return row[0]
+
+    async def revise(
+        self,
+        conn: aiosqlite.Connection,
+        target_id: int,
+        *,
+        text: str,
+        reply_markup: dict[str, Any] | None,
+        now: int,
+        not_before: float = 0,
+    ) -> int | None:
+        """Make the message of row `target_id` read `text`: rewrite the row while it has not left,
+        else rewrite a waiting edit of it, else queue a new edit. Returns the row that will carry
+        the change, or None when the message was never delivered (failed or dropped)."""
+        async with conn.execute(
+            "SELECT state, purpose, committee_id, council_id FROM outbox WHERE id = ?", (target_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or row[0] in ("failed", "dropped"):
+            return None
+        state, purpose, committee_id, council_id = row
+        if state == "pending":
+            await conn.execute(
+                "UPDATE outbox SET payload_ct = ? WHERE id = ?", (self._seal(target_id, text, reply_markup), target_id)
+            )
+            return target_id
+        async with conn.execute(
+            "SELECT id FROM outbox WHERE target_id = ? AND state = 'pending' ORDER BY id DESC LIMIT 1", (target_id,)
+        ) as cursor:
+            waiting = await cursor.fetchone()
+        if waiting is not None:
+            await conn.execute(
+                "UPDATE outbox SET payload_ct = ? WHERE id = ?",
+                (self._seal(waiting[0], text, reply_markup), waiting[0]),
+            )
+            return waiting[0]
+        return await self.enqueue(
+            conn,
+            purpose=purpose,
+            text=text,
+            reply_markup=reply_markup,
+            now=now,
+            committee_id=committee_id,
+            council_id=council_id,
+            not_before=not_before,
+            op=EDIT,
+            target_id=target_id,
+        )
+
+    async def recipient(self, conn: aiosqlite.Connection, outbox_id: int) -> tuple[int | None, int | None] | None:
+        """(committee id, council id) a row goes to."""
+        async with conn.execute("SELECT committee_id, council_id FROM outbox WHERE id = ?", (outbox_id,)) as cursor:
+            row = await cursor.fetchone()
+        return (row[0], row[1]) if row else None
+
+    async def delivered(self, conn: aiosqlite.Connection, outbox_id: int) -> bool:
+        async with conn.execute("SELECT state FROM outbox WHERE id = ?", (outbox_id,)) as cursor:
+            row = await cursor.fetchone()
+        return bool(row) and row[0] == "sent"
+
+    async def drop(self, conn: aiosqlite.Connection, outbox_id: int) -> bool:
+        """Withdraw a row that has not left yet (and its waiting edits); True if it had not."""
+        cursor = await conn.execute(
+            "UPDATE outbox SET state = 'dropped' WHERE id = ? AND state = 'pending'", (outbox_id,)
+        )
+        if cursor.rowcount:
+            await conn.execute(
+                "UPDATE outbox SET state = 'dropped' WHERE target_id = ? AND state = 'pending'", (outbox_id,)
+            )
+        return bool(cursor.rowcount)
 
     async def resume(self, conn: aiosqlite.Connection) -> int:
         """Put rows left in flight by a crash back in the queue; returns how many."""
         cursor = await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'inflight'")
         return cursor.rowcount
 
-    async def claim_due(self, conn: aiosqlite.Connection, *, now: float, limit: int) -> list[OutboxItem]:
-        """Mark up to `limit` due rows in flight and return them with their recipients' chat ids."""
+    async def due(self, conn: aiosqlite.Connection, *, now: float, limit: int) -> list[OutboxItem]:
+        """Up to `limit` rows due now, oldest first, with their recipients' chat ids (not claimed)."""
         async with conn.execute(
-            """SELECT o.id, o.purpose, o.committee_id, o.council_id, o.payload_ct, o.attempts,
-                      coalesce(c.chat_id_ct, k.chat_id_ct), coalesce(c.reachable, k.reachable)
+            """SELECT o.id, o.purpose, o.op, o.committee_id, o.council_id, o.payload_ct, o.attempts,
+                      coalesce(c.chat_id_ct, k.chat_id_ct), o.target_id, t.state, t.message_id
                FROM outbox o
                LEFT JOIN committees c ON c.id = o.committee_id
                LEFT JOIN councils k ON k.id = o.council_id
+               LEFT JOIN outbox t ON t.id = o.target_id
                WHERE o.state = 'pending' AND o.not_before <= ?
                ORDER BY o.not_before, o.id LIMIT ?""",
             (now, limit),
@@ -76,30 +167,37 @@ class OutboxRepository:
             rows = await cursor.fetchall()
         items = []
         for row in rows:
-            outbox_id, purpose, committee_id, council_id, payload_ct, attempts, chat_ct, _reachable = row
+            outbox_id, purpose, op, committee_id, council_id, payload_ct, attempts, chat_ct = row[:8]
             payload = json.loads(self.crypto.open_text(payload_ct, table="outbox", column="payload_ct", row=outbox_id))
             table, row_id = ("committees", committee_id) if committee_id else ("councils", council_id)
             items.append(
                 OutboxItem(
                     id=outbox_id,
                     purpose=purpose,
+                    op=op,
                     chat_id=self.crypto.open_chat_id(chat_ct, table=table, row=row_id),
                     committee_id=committee_id,
                     council_id=council_id,
                     text=payload["text"],
                     reply_markup=payload["reply_markup"],
                     attempts=attempts + 1,
+                    target_id=row[8],
+                    target_state=row[9],
+                    target_message_id=row[10],
                 )
-            )
-        if items:
-            marks = ",".join("?" * len(items))
-            await conn.execute(
-                f"UPDATE outbox SET state = 'inflight', attempts = attempts + 1 WHERE id IN ({marks})",
-                [item.id for item in items],
             )
         return items
 
-    async def mark_sent(self, conn: aiosqlite.Connection, outbox_id: int, *, message_id: int, now: int) -> None:
+    async def claim(self, conn: aiosqlite.Connection, outbox_id: int) -> bool:
+        """Mark one row in flight; False if it is no longer pending (dropped, or taken)."""
+        cursor = await conn.execute(
+            "UPDATE outbox SET state = 'inflight', attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+            (outbox_id,),
+        )
+        return bool(cursor.rowcount)
+
+    async def mark_sent(self, conn: aiosqlite.Connection, outbox_id: int, *, message_id: int | None, now: int) -> None:
+        """Delivered; an edit keeps no message id of its own (it changed its target's)."""
         await conn.execute(
             "UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?",
             (message_id, now, outbox_id),
@@ -113,6 +211,9 @@ class OutboxRepository:
 
     async def mark_failed(self, conn: aiosqlite.Connection, outbox_id: int, *, error: str) -> None:
         await conn.execute("UPDATE outbox SET state = 'failed', error = ? WHERE id = ?", (error, outbox_id))
+
+    async def mark_dropped(self, conn: aiosqlite.Connection, outbox_id: int, *, error: str) -> None:
+        await conn.execute("UPDATE outbox SET state = 'dropped', error = ? WHERE id = ?", (error, outbox_id))
 
     async def next_due(self, conn: aiosqlite.Connection) -> float | None:
         async with conn.execute("SELECT min(not_before) FROM outbox WHERE state = 'pending'") as cursor:

@@ -80,6 +80,7 @@ class SentRecord:
     message_id: int
     method: str
     date: int
+    sent_at: float  # Unix seconds with a fraction, for benchmarks timing deliveries
     original: dict[str, Any] = field(default_factory=dict)
     edits: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
@@ -621,6 +622,7 @@ class World:
             message_id=message["message_id"],
             method=method,
             date=message["date"],
+            sent_at=self._clock(),
             original=_content(message),
         )
         self.sent.append(record)
@@ -671,6 +673,7 @@ class World:
             "message_id": record.message_id,
             "method": record.method,
             "date": record.date,
+            "sent_at": record.sent_at,
             **_content(message),
             "original": record.original,
             "edits": list(record.edits),

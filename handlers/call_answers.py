@@ -1,0 +1,150 @@
+"""Committees answer calls: join / can't / undecided buttons on every copy, and a head count.
+
+Only the delegates (admins) of a committee the call was delivered to can answer for it; the
+button's data names the call, and everything else (which committee, whether it got the call,
+whether the call still stands) is looked up, never trusted from the button. The answer, the
+strike status it implies and the revised copy and tallies are one transaction.
+"""
+
+from __future__ import annotations
+
+from telegram import ForceReply, Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.call_messages import ANSWER_PREFIX, refresh_tallies, revise_copy
+from bot.context import AsambleaContext
+from bot.i18n import N_
+from domain.calls import STRIKE_KINDS, Answer, CallKind
+from domain.committees import Status
+from handlers.common import answer_query, reply, translator, update_is_from_admin
+
+ANSWERS = {a.value[0]: a for a in Answer}
+HEADCOUNT_MAX = 1_000_000
+CONFIRMATIONS = {
+    Answer.JOIN: N_("Recorded: your committee joins."),
+    Answer.DECLINE: N_("Recorded: your committee cannot join."),
+    Answer.UNDECIDED: N_("Recorded: your committee is undecided."),
+}
+
+
+async def answer_button(update: Update, context: AsambleaContext) -> None:
+    """A delegate pressed join / can't / undecided / head count under a call."""
+    query = update.callback_query
+    _ = await translator(update, context)
+    store = context.store
+    try:
+        call_id_text, choice = query.data.removeprefix(ANSWER_PREFIX).split(":")
+        call_id = int(call_id_text)
+        if choice != "h" and choice not in ANSWERS:
+            raise ValueError(choice)
+    except ValueError:
+        await answer_query(update, _("This button is no longer valid."), alert=True)
+        return
+    async with store.db.read() as conn:
+        call = await store.calls.get(conn, call_id)
+        committee = await store.committees.by_chat(conn, update.effective_chat.id)
+        delivered = (
+            await store.calls.delivery_of(conn, call_id, committee.id) if call and committee is not None else None
+        )
+    if call is None or committee is None or delivered is None:
+        await answer_query(update, _("This button is no longer valid."), alert=True)
+        return
+    if call.status != "active":
+        await answer_query(update, _("This call was cancelled; there is nothing to answer."), alert=True)
+        return
+    if committee.status is not Status.ACTIVE:
+        await answer_query(update, _("This committee is not active, so it cannot answer calls."), alert=True)
+        return
+    if not await update_is_from_admin(update, context):
+        await answer_query(
+            update, _("Only the committee's delegates (the admins of this group) can answer for it."), alert=True
+        )
+        return
+    if choice == "h":
+        await answer_query(update)
+        prompt = await reply(
+            update,
+            _(
+                "How many people take part for this committee in call {code}? Reply to this message with a number."
+            ).format(code=call.code),
+            reply_markup=ForceReply(selective=True),
+        )
+        if prompt is not None:
+            context.chat_data["headcount_prompt"] = {"message_id": prompt.message_id, "call_id": call.id}
+        return
+    answer = ANSWERS[choice]
+    await record(update, context, call_id, committee.id, delivered, answer=answer)
+    await answer_query(update, _(CONFIRMATIONS[answer]))
+
+
+async def record(
+    update: Update,
+    context: AsambleaContext,
+    call_id: int,
+    committee_id: int,
+    outbox_id: int,
+    *,
+    answer: Answer | None = None,
+    headcount: int | None = None,
+) -> bool:
+    """Store an answer or head count with what follows from it; False if the call was cancelled meanwhile."""
+    store = context.store
+    now = context.now()
+    user_id = update.effective_user.id if update.effective_user else update.effective_chat.id
+    async with store.db.transaction() as tx:
+        call = await store.calls.get(tx, call_id)
+        if call is None or call.status != "active":
+            return False
+        if headcount is not None:
+            await store.calls.set_headcount(tx, call_id, committee_id, headcount=headcount, by=user_id, now=now)
+            answer = Answer.JOIN
+        else:
+            await store.calls.set_answer(tx, call_id, committee_id, answer=answer.value, by=user_id, now=now)
+        joins_strike = answer is Answer.JOIN and CallKind(call.kind) in STRIKE_KINDS
+        if joins_strike and await store.calls.strike_status(tx, committee_id) != "on_strike":
+            await store.calls.report_status(
+                tx, committee_id, "on_strike", since=max(now, call.starts_at), by=user_id, now=now, call_id=call_id
+            )
+        await revise_copy(tx, store, context.config, call, committee_id, outbox_id, now=now)
+        await refresh_tallies(tx, store, context.config, call_id, now=context.clock.time(), speed=context.clock.speed)
+    context.outbox.wake()
+    return True
+
+
+async def headcount_reply(update: Update, context: AsambleaContext) -> None:
+    """The reply to a head count prompt."""
+    prompt = context.chat_data.get("headcount_prompt")
+    message = update.effective_message
+    if not prompt or message.reply_to_message is None or message.reply_to_message.message_id != prompt["message_id"]:
+        return
+    _ = await translator(update, context)
+    text = (message.text or "").strip().replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
+    if not text.isdigit() or int(text) > HEADCOUNT_MAX:
+        await reply(update, _("Reply with a whole number of people, for example 120."))
+        return
+    if not await update_is_from_admin(update, context):
+        await reply(update, _("Only the committee's delegates (the admins of this group) can answer for it."))
+        return
+    store = context.store
+    async with store.db.read() as conn:
+        committee = await store.committees.by_chat(conn, update.effective_chat.id)
+        delivered = await store.calls.delivery_of(conn, prompt["call_id"], committee.id) if committee else None
+    if committee is None or delivered is None:
+        context.chat_data.pop("headcount_prompt", None)
+        await reply(update, _("This group is not a committee this call reached."))
+        return
+    if not await record(update, context, prompt["call_id"], committee.id, delivered, headcount=int(text)):
+        context.chat_data.pop("headcount_prompt", None)
+        await reply(update, _("This call was cancelled; there is nothing to answer."))
+        return
+    context.chat_data.pop("headcount_prompt", None)
+    await reply(update, _("Recorded: {count} people take part.").format(count=int(text)))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CallbackQueryHandler(answer_button, pattern=f"^{ANSWER_PREFIX}"))
+    # Group 2: replies to prompts are told apart by message id (see handlers/calls.py).
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND, headcount_reply),
+        group=2,
+    )
