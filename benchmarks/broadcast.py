@@ -39,20 +39,22 @@ async def measure(chats: int = DEFAULT_CHATS, *, keep: bool = False, stall_s: fl
         await harness.prepare()
         await harness.start_bot()
         progress("bot polling")
-        deliveries = harness.deliveries()
         call = await harness.issue_call()
+        deliveries = harness.deliveries()
         ended = await harness.follow(deliveries, call.pressed_at)
         await harness.settle(deliveries)
         retries = await harness.too_many_requests_since(call)
 
     last = deliveries.last_first_at
-    wall_s = round(last - call.pressed_at, 3) if last is not None else None
-    floor_s = round(floor_seconds(chats), 3)
+    wall = last - call.pressed_at if last is not None else None
+    floor = floor_seconds(chats)
+    wall_s = round(wall, 3) if wall is not None else None
+    floor_s = round(floor, 3)
     result: dict[str, Any] = {
         "chats": chats,
         "wall_s": wall_s,
         "floor_s": floor_s,
-        "ratio": round(wall_s / floor_s, 3) if wall_s is not None else None,
+        "ratio": round(wall / floor, 3) if wall is not None and not deliveries.lost else None,
         "lost": deliveries.lost,
         "duplicates": deliveries.duplicates,
         "retry_after_429": retries,

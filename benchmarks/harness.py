@@ -300,7 +300,7 @@ class Harness:
                 handle.close()
         self._logs.clear()
         if self.keep:
-            progress(f"kept {self.workdir} (config, database, sandbox.log, bot.log)")
+            progress(f"kept {self.workdir} (config, database, logs, the sandbox's records)")
         else:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -518,12 +518,17 @@ class Harness:
         deliveries: Deliveries,
         since: float,
         until: Callable[[Deliveries], bool] = lambda d: d.complete,
+        *,
+        long_poll: bool = False,
     ) -> str:
         """Read deliveries until `until` holds ("done"), nothing arrives for the stall time
-        ("stalled"), or the bot exits on its own ("bot exited with code N")."""
+        ("stalled"), or the bot exits on its own ("bot exited with code N").
+
+        Reads every POLL_INTERVAL_S; with `long_poll`, the sandbox answers as soon as the bot
+        sent anything, for waits that must end at the very moment of a delivery."""
         next_report = time.monotonic() + PROGRESS_EVERY_S
         while True:
-            await deliveries.poll(self.client)
+            await deliveries.poll(self.client, wait_s=1.0 if long_poll else 0.0)
             if until(deliveries):
                 return "done"
             if self.bot is not None and self.bot.returncode is not None:
@@ -535,7 +540,8 @@ class Harness:
             if time.monotonic() >= next_report:
                 progress(f"{deliveries.summary()}, {time.time() - since:.1f} s since Send")
                 next_report += PROGRESS_EVERY_S
-            await asyncio.sleep(POLL_INTERVAL_S)
+            if not long_poll:
+                await asyncio.sleep(POLL_INTERVAL_S)
 
     async def settle(self, deliveries: Deliveries) -> None:
         """Wait for the bot to go quiet, so a late duplicate is still counted; then read it all."""
@@ -548,6 +554,13 @@ class Harness:
             progress("warning: the sandbox's per-chat counts differ from the sent log read incrementally")
         if deliveries.without_buttons:
             progress(f"warning: {deliveries.without_buttons} committee messages carry no inline buttons")
+        if self.keep:  # for looking into a result afterwards: what the sandbox saw, request by request
+            for name, data in (
+                ("stats", stats),
+                ("calls", await self.client.calls()),
+                ("sent", await self.client.sent()),
+            ):
+                (self.workdir / f"sandbox-{name}.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
 
     async def too_many_requests_since(self, call: IssuedCall) -> int:
         return int((await self.client.stats())["too_many_requests"]) - call.too_many_requests
@@ -568,9 +581,13 @@ def _send_button(message: dict[str, Any]) -> tuple[int, str] | None:
 
 
 def run(name: str, measure: Callable[[], Awaitable[dict[str, Any]]]) -> int:
-    """Run `measure`, print its result as one JSON line on stdout; 0 if it ran, 1 if it could not.
+    """Run `measure`, print its result as one JSON line on stdout.
 
-    Ctrl-C and SIGTERM cancel it (its harness then stops what it started) and return 130."""
+    The exit status says whether the benchmark ran to its end (0), not whether the targets were
+    met: 1 if it could not run or did not finish (an "error" in the result: the bot stalled or
+    exited on its own, no call preview, ...).
+
+    Ctrl-C and SIGTERM cancel it (its harness then stops what it started): 130."""
 
     async def main() -> dict[str, Any]:
         task = asyncio.current_task()
@@ -580,9 +597,9 @@ def run(name: str, measure: Callable[[], Awaitable[dict[str, Any]]]) -> int:
             loop.add_signal_handler(signal.SIGTERM, task.cancel)
         return await measure()
 
-    status = 0
     try:
         result = {"benchmark": name, **asyncio.run(main())}
+        status = 1 if "error" in result else 0
     except (KeyboardInterrupt, asyncio.CancelledError):
         progress("interrupted")
         result, status = {"benchmark": name, "error": "interrupted", "machine": machine()}, 130

@@ -15,11 +15,25 @@ from telegram.ext import Application
 from bot.config import Config
 from bot.council_codes import issue_code
 from bot.sandbox import SandboxClient, SandboxServer
+from domain.committees import Status
 from storage import Store
 
 WAIT_S = 20.0
 # Every table a person's action may write to; the keyring is written once at start.
-TABLES = ("chat_settings", "councils", "council_codes", "committees", "outbox")
+TABLES = (
+    "chat_settings",
+    "councils",
+    "council_codes",
+    "committees",
+    "outbox",
+    "calls",
+    "call_deliveries",
+    "call_answers",
+    "call_tallies",
+    "call_reminders",
+    "strike_status",
+    "verify_misses",
+)
 
 
 @dataclass
@@ -108,6 +122,42 @@ class Movement:
             await self.press(council, council_admin, request, "Approve")
             await self.next_message(chat_id, since)
         return chat_id, admin
+
+    async def seed_committees(self, region: str, count: int) -> list[tuple[int, dict[str, Any]]]:
+        """Many active committees at once, written straight to the store (setup, not what is tested)."""
+        seeded = []
+        clock_now = int(self.app.bot_data["clock"].time())
+        for n in range(count):
+            admin = await self.person(f"{region} delegate {n}")
+            chat = await self.client.create_group(f"{region} committee {n}", admin["id"], supergroup=True, announce=False)
+            seeded.append((chat["id"], admin))
+        async with self.store.db.transaction() as tx:
+            for n, (chat_id, admin) in enumerate(seeded):
+                committee = await self.store.committees.register(
+                    tx,
+                    chat_id=chat_id,
+                    name=f"{region} committee {n}",
+                    region=region,
+                    kind="workplace",
+                    registered_by=admin["id"],
+                    now=clock_now,
+                )
+                await self.store.committees.set_status(tx, committee.id, Status.ACTIVE, decided_by=0, now=clock_now)
+        return seeded
+
+    async def call(self, chat_id: int, admin: dict[str, Any], command: str) -> dict:
+        """Issue a call and press Send on its preview; returns the preview as it was."""
+        preview = await self.say(chat_id, admin, command)
+        label = next(
+            key["text"] for row in preview["reply_markup"]["inline_keyboard"] for key in row if "Send" in key["text"]
+        )
+        answer = await self.press(chat_id, admin, preview, label)
+        assert answer["text"] == "Sent.", answer
+        return preview
+
+    async def states(self) -> dict[str, int]:
+        async with self.store.db.read() as conn:
+            return await self.store.outbox.counts(conn)
 
     # -- looking at the database -----------------------------------------------------------
     async def rows(self) -> dict[str, list[tuple]]:
