@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application, start_polling_application, stop_polling_application
+from bot.clock import Clock
 from bot.config import Config, parse_config
 from bot.context import AsambleaContext
 from bot.credentials import Credentials
@@ -49,10 +50,24 @@ def database(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def movement(server: SandboxServer, client: SandboxClient, database: Path) -> AsyncIterator[Movement]:
+def clock() -> Clock | None:
+    """The bot's clock; a test module overrides this fixture to run days in seconds."""
+    return None
+
+
+@pytest.fixture
+def config_changes() -> dict[str, dict]:
+    """Changes to the example config, by section; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+async def movement(
+    server: SandboxServer, client: SandboxClient, database: Path, clock: Clock | None, config_changes: dict
+) -> AsyncIterator[Movement]:
     """The bot running; any exception in a handler fails the test (PTB would only log it)."""
-    config = make_config(server.base_url, database)
-    application = build_application(config, Credentials(bot_token=server.token, secret_key=SECRET_KEY))
+    config = make_config(server.base_url, database, **config_changes)
+    application = build_application(config, Credentials(bot_token=server.token, secret_key=SECRET_KEY), clock=clock)
     played = Movement(application, client, server, config)
 
     async def record_error(update: object, context: AsambleaContext) -> None:
