@@ -13,12 +13,15 @@ The benchmarks measure the bot as an operator runs it, so nothing is done in-pro
 - the call is issued as a coordinator issues it (`/call ...` in the council chat, then the
   preview's Send button), and the clock starts at that press;
 - deliveries are read from the sandbox's log of sent messages, incrementally (`/sandbox/sent`
-  since the last seq seen, a few times a second, so the poller costs the bot nothing) and timed
-  by the sandbox's own `sent_at` stamp of each message, not by the polling granularity.
+  since the last seq seen, a few times a second, so the poller costs the bot nothing; a long
+  poll only where a wait must end at a delivery) and timed by the sandbox's own `sent_at` stamp
+  of each message, not by the polling granularity; the counts are taken once the bot has gone
+  quiet, so a late duplicate is not missed.
 
 Everything started is stopped again, on success, error, Ctrl-C or SIGTERM (and, on Linux, the
 children die with the harness even if it is killed); the temporary folder with the config, the
-database and the logs is removed unless `--keep` is given.
+database and the logs is removed unless `--keep` is given, which also saves the sandbox's
+stats, call log and sent log there as JSON.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -606,5 +610,8 @@ def run(name: str, measure: Callable[[], Awaitable[dict[str, Any]]]) -> int:
     except BenchError as exc:
         progress(str(exc))
         result, status = {"benchmark": name, "error": str(exc).split("\n", 1)[0], "machine": machine()}, 1
+    except Exception as exc:  # the sandbox died, a control request failed, ...: still one JSON line
+        progress("failed:\n" + traceback.format_exc().rstrip())
+        result, status = {"benchmark": name, "error": f"{type(exc).__name__}: {exc}", "machine": machine()}, 1
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return status

@@ -41,7 +41,7 @@ from storage.outbox import EDIT, OutboxItem
 log = logging.getLogger(__name__)
 
 LOOKAHEAD = 120  # rows read per round; about four seconds of sending at full speed
-CONCURRENCY = 8  # requests in flight at once, each to a different chat
+CONCURRENCY = 4  # requests in flight at once, each to a different chat
 MAX_BACKOFF_S = 60.0
 IDLE_RECHECK_S = 30.0
 EDIT_WAIT_S = 1.0  # an edit whose message has not left yet looks again after this
@@ -154,11 +154,15 @@ class OutboxSender:
         try:
             if item.op == EDIT and not await self._edit_ready(item):
                 return
-            async with self.store.db.transaction() as tx:
-                claimed = await self.store.outbox.claim(tx, item.id)
+            # The row goes in flight only once Telegram's limits let its request leave at once:
+            # after a crash, only rows whose request may really have left are sent again.
+            async with self.overall.turn() as sent:
+                async with self.store.db.transaction() as tx:
+                    claimed = await self.store.outbox.claim(tx, item.id)
+                if claimed:
+                    sent()
             if not claimed:
                 return  # dropped meanwhile (a cancelled call's copy)
-            await self.overall.slot()
             self.pacing.record(item.recipient, item.chat_id, time.monotonic())
             await self._attempt(item)
         except Exception:

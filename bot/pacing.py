@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
-# One slot under Telegram's 30/s: the slack absorbs a request that is a few milliseconds late
-# on the wire, which would otherwise land 31 sends in Telegram's window.
-OVERALL_PER_SECOND = 29
+# Just under Telegram's 30/s: the slack absorbs a request that is a few milliseconds late on
+# the wire, which would otherwise land 31 sends in Telegram's window.
+OVERALL_PER_SECOND = 29.5
 GROUP_SPACING_S = 3.0
 PRIVATE_SPACING_S = 1.0
 
@@ -30,33 +31,49 @@ def spacing_for(chat_id: int) -> float:
 
 
 class OverallWindow:
-    """At most `per_second` sends in any one-second window."""
+    """Sends spread evenly at `per_second`, and never more than that in any one-second window.
 
-    def __init__(self, per_second: int = OVERALL_PER_SECOND, clock: Callable[[], float] = time.monotonic) -> None:
+    Even spacing matters as much as the count: Telegram (and the sandbox) count a sliding
+    window, so a burst of 29 followed by a pause invites a 429 the moment one request of the
+    next burst is a little early. A 429 is expensive: PTB's AIORateLimiter then pauses every
+    request of the bot for `retry_after` seconds.
+    """
+
+    def __init__(self, per_second: float = OVERALL_PER_SECOND, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_second = per_second
         self.clock = clock
         self._sent: deque[float] = deque()
+        self._next_at = 0.0
         self._lock = asyncio.Lock()
 
     def wait_s(self, now: float) -> float:
-        """How long until one more send fits the window."""
+        """How long until one more send keeps both the spacing and the window."""
         while self._sent and self._sent[0] <= now - 1.0:
             self._sent.popleft()
-        if len(self._sent) < self.per_second:
-            return 0.0
-        return self._sent[0] + 1.0 - now
+        wait = self._next_at - now
+        if len(self._sent) >= int(self.per_second):
+            wait = max(wait, self._sent[0] + 1.0 - now)
+        return max(0.0, wait)
 
     def record(self, now: float) -> None:
+        """A send left at `now`. The next is due one interval after the previous one was due, so a
+        send that left a little late does not push every later one back (the window still holds)."""
         self._sent.append(now)
+        interval = 1.0 / self.per_second
+        self._next_at = max(self._next_at + interval, now) if self._next_at else now + interval
 
-    async def slot(self) -> None:
-        """Wait for room in the window and take it; callers are served in arrival order."""
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[Callable[[], None]]:
+        """Wait for room, then hold it while the caller prepares its request.
+
+        The caller calls the yielded `sent()` when it does send; the time recorded is then, so a
+        slow preparation (a database write) does not bunch requests together on the wire."""
         async with self._lock:
             wait = self.wait_s(self.clock())
-            while wait > 0:  # a window frees up at a known time: sleeping until then is exact
+            while wait > 0:  # room frees up at a known time: sleeping until then is exact
                 await asyncio.sleep(wait)
                 wait = self.wait_s(self.clock())
-            self.record(self.clock())
+            yield lambda: self.record(self.clock())
 
 
 class ChatPacing:

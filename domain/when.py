@@ -98,7 +98,10 @@ def parse_when(text: str, *, now: datetime, language: str) -> datetime:
         raise WhenRefused("no-time" if day_words else "unparsable")
     zone = now.tzinfo
     # Through UTC and back, a wall time that does not exist (a DST gap) becomes the real one.
-    moment = datetime.combine(day, at, tzinfo=zone).astimezone(UTC).astimezone(zone)
+    try:
+        moment = datetime.combine(day, at, tzinfo=zone).astimezone(UTC).astimezone(zone)
+    except OverflowError:  # a date at the edge of the calendar (year 1) has no UTC moment
+        raise WhenRefused("past" if day < now.date() else "too-far") from None
     if moment < now - GRACE:
         raise WhenRefused("past")
     if moment > now + HORIZON:

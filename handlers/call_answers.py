@@ -119,7 +119,7 @@ async def headcount_reply(update: Update, context: AsambleaContext) -> None:
         return
     _ = await translator(update, context)
     text = (message.text or "").strip().replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
-    if not text.isdigit() or int(text) > HEADCOUNT_MAX:
+    if not (text.isascii() and text.isdigit()) or int(text) > HEADCOUNT_MAX:
         await reply(update, _("Reply with a whole number of people, for example 120."))
         return
     if not await update_is_from_admin(update, context):

@@ -366,7 +366,7 @@ async def draft_button(update: Update, context: AsambleaContext) -> None:
     async with store.db.read() as conn:
         call = await store.calls.get(conn, parsed[0]) if parsed else None
         seat = await seat_of_call(conn, context, call, update.effective_chat.id) if call else None
-    if parsed is None or call is None or seat is None:
+    if parsed is None or call is None or seat is None or call.status == "discarded":
         await answer_query(update, _("This button is no longer valid."), alert=True)
         return
     if call.status != "draft":
@@ -470,27 +470,28 @@ async def fan_out(conn: aiosqlite.Connection, context: AsambleaContext, call: Ca
             now=now,
         )
         await store.calls.add_tally(conn, call.id, outbox_id)
-    labels: dict[str, str] = {}
+    # Committees of one language and region read the same text: render it once.
+    rendered: dict[tuple[str, str], tuple[str, dict | None]] = {}
+    messages = []
     for committee, chosen in recipients:
         language = chosen or config.default_language
-        if language not in labels:
-            labels[language] = await issuer_label(conn, store, config, call, language)
-        text = render_call(
-            call,
-            issuer=labels[language],
-            federation=federation,
-            language=language,
-            zone=zone_of(federation, committee.region),
-        )
-        outbox_id = await store.outbox.enqueue(
-            conn,
-            purpose="call",
-            text=text,
-            reply_markup=answer_keyboard(call, language),
-            committee_id=committee.id,
-            now=now,
-        )
-        await store.calls.add_delivery(conn, call.id, committee.id, outbox_id)
+        key = (language, committee.region)
+        if key not in rendered:
+            text = render_call(
+                call,
+                issuer=await issuer_label(conn, store, config, call, language),
+                federation=federation,
+                language=language,
+                zone=zone_of(federation, committee.region),
+            )
+            rendered[key] = (text, answer_keyboard(call, language))
+        messages.append((committee.id, *rendered[key]))
+    outbox_ids = await store.outbox.enqueue_many(conn, purpose="call", messages=messages, now=now)
+    await store.calls.add_deliveries(
+        conn,
+        call.id,
+        [(committee.id, outbox_id) for (committee, _), outbox_id in zip(recipients, outbox_ids, strict=True)],
+    )
     if CallKind(call.kind) in reminders.REMINDED_KINDS:
         await store.calls.set_reminders(
             conn, call.id, [int(h * 3600) for h in config.reminder_hours], call.starts_at, now=now

@@ -72,8 +72,8 @@ class CallRepository:
             issuer_council_id=row[5],
             issuer_region=row[6],
             starts_at=row[7],
-            place=self._open(row[8], "place_ct", call_id),
-            text=self._open(row[9], "text_ct", call_id),
+            place=self._open(row[8], "place_ct", call_id) if row[8] is not None else "",
+            text=self._open(row[9], "text_ct", call_id) if row[9] is not None else "",
             status=row[10],
             created_at=row[11],
             issued_at=row[12],
@@ -137,7 +137,8 @@ class CallRepository:
     async def by_code(self, conn: aiosqlite.Connection, code: str) -> Call | None:
         """A sent call (active or cancelled) by its compact verification code; drafts are not genuine yet."""
         async with conn.execute(
-            f"SELECT {_COLUMNS} FROM calls WHERE code_ref = ? AND status != 'draft'", (self.crypto.secret_code(code),)
+            f"SELECT {_COLUMNS} FROM calls WHERE code_ref = ? AND status IN ('active', 'cancelled')",
+            (self.crypto.secret_code(code),),
         ) as cursor:
             row = await cursor.fetchone()
         return self._from_row(row) if row else None
@@ -153,7 +154,12 @@ class CallRepository:
         return bool(cursor.rowcount)
 
     async def discard_draft(self, conn: aiosqlite.Connection, call_id: int) -> bool:
-        cursor = await conn.execute("DELETE FROM calls WHERE id = ? AND status = 'draft'", (call_id,))
+        """Kept as `discarded`, not deleted: a deleted id would be reused by the next draft, and the
+        old preview's Send button would send that one."""
+        cursor = await conn.execute(
+            "UPDATE calls SET status = 'discarded', place_ct = NULL, text_ct = NULL WHERE id = ? AND status = 'draft'",
+            (call_id,),
+        )
         return bool(cursor.rowcount)
 
     async def revise(
@@ -195,6 +201,13 @@ class CallRepository:
         await conn.execute(
             "INSERT INTO call_deliveries (call_id, committee_id, outbox_id) VALUES (?, ?, ?)",
             (call_id, committee_id, outbox_id),
+        )
+
+    async def add_deliveries(self, conn: aiosqlite.Connection, call_id: int, rows: list[tuple[int, int]]) -> None:
+        """(committee id, outbox id) for each copy of a call, in one statement."""
+        await conn.executemany(
+            "INSERT INTO call_deliveries (call_id, committee_id, outbox_id) VALUES (?, ?, ?)",
+            [(call_id, committee_id, outbox_id) for committee_id, outbox_id in rows],
         )
 
     async def deliveries(self, conn: aiosqlite.Connection, call_id: int) -> list[tuple[int, int]]:

@@ -76,6 +76,30 @@ class OutboxRepository:
         )
         return row[0]
 
+    async def enqueue_many(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        purpose: str,
+        messages: list[tuple[int, str, dict[str, Any] | None]],
+        now: int,
+    ) -> list[int]:
+        """One row per (committee id, text, reply markup), in one statement: a call to a thousand
+        committees is written in milliseconds. Ids are taken after the largest, which is safe
+        because writes run one transaction at a time (BEGIN IMMEDIATE)."""
+        async with conn.execute("SELECT coalesce(max(id), 0) FROM outbox") as cursor:
+            row = await cursor.fetchone()
+        first = row[0] + 1
+        ids = list(range(first, first + len(messages)))
+        await conn.executemany(
+            "INSERT INTO outbox (id, committee_id, purpose, payload_ct, created_at) VALUES (?, ?, ?, ?, ?)",
+            [
+                (outbox_id, committee_id, purpose, self._seal(outbox_id, text, markup), now)
+                for outbox_id, (committee_id, text, markup) in zip(ids, messages, strict=True)
+            ],
+        )
+        return ids
+
     async def revise(
         self,
         conn: aiosqlite.Connection,

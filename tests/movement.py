@@ -129,7 +129,9 @@ class Movement:
         clock_now = int(self.app.bot_data["clock"].time())
         for n in range(count):
             admin = await self.person(f"{region} delegate {n}")
-            chat = await self.client.create_group(f"{region} committee {n}", admin["id"], supergroup=True, announce=False)
+            chat = await self.client.create_group(
+                f"{region} committee {n}", admin["id"], supergroup=True, announce=False
+            )
             seeded.append((chat["id"], admin))
         async with self.store.db.transaction() as tx:
             for n, (chat_id, admin) in enumerate(seeded):

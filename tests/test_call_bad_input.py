@@ -30,13 +30,24 @@ CALL_TABLES = tuple(
 CALL = "/strike now | at the gates | We stop work until fuel prices come down"
 
 
+# The outbox's own progress in sending what was already queued is no write by the person acting.
+SENDING_PROGRESS = ("state", "attempts", "sent_at", "message_id", "error")
+
+
 async def rows(movement: Movement) -> dict[str, list[tuple]]:
     """Every row of every table a call or an answer writes to (sorted: some tables have no id)."""
     state: dict[str, list[tuple]] = {}
     async with movement.store.db.read() as conn:
         for table in CALL_TABLES:
             async with conn.execute(f"SELECT * FROM {table}") as cursor:
-                state[table] = sorted([tuple(row) async for row in cursor], key=repr)
+                names = [column[0] for column in cursor.description]
+                found = [
+                    tuple(value for name, value in zip(names, row, strict=True) if name not in SENDING_PROGRESS)
+                    if table == "outbox"
+                    else tuple(row)
+                    async for row in cursor
+                ]
+            state[table] = sorted(found, key=repr)
     return state
 
 
@@ -55,7 +66,12 @@ async def test_calls_that_cannot_stand_are_refused(movement: Movement):
 
     # Telegram lets the bot send about one message a second in a chat: the refusals take turns.
     refusals = [
-        (zhanaozen, zhanaozen_admin, "/strike whenever | at the gates | We stop work", "I cannot read the time “whenever”"),
+        (
+            zhanaozen,
+            zhanaozen_admin,
+            "/strike whenever | at the gates | We stop work",
+            "I cannot read the time “whenever”",
+        ),
         (aktau, aktau_admin, CALL + " | karaganda", "cannot reach that far"),
         (council, council_admin, "/call strike now | everywhere | We stop work | atyrau", "cannot reach that far"),
         (zhanaozen, zhanaozen_admin, "/strike 01.01.2020 10:00 | at the gates | We stop work", "has already passed"),
@@ -98,7 +114,9 @@ async def test_calls_from_chats_that_may_not_issue_them(movement: Movement):
 
 
 async def test_wrong_presses_on_a_preview(movement: Movement):
-    council, _, committees = await approved_region(movement, "mangystau", ["Zhanaozen oil workers", "Aktau port workers"])
+    council, _, committees = await approved_region(
+        movement, "mangystau", ["Zhanaozen oil workers", "Aktau port workers"]
+    )
     (chat, admin), (aktau, aktau_admin) = committees
     member = await movement.member(chat, "Member")
 
@@ -138,6 +156,7 @@ async def test_wrong_presses_on_a_preview(movement: Movement):
     await movement.client.wait_for_text(aktau, "We stop work", since=since, timeout=20)
     await movement.client.wait_for_text(council, "Status of the strike call", since=since, timeout=20)
     await movement.settle()
+    assert await rows(movement) != before  # the snapshot does see a call being sent
     assert await count(movement, "SELECT count(*) FROM call_deliveries WHERE call_id = ?", int(call_id)) == 2
     assert await count(movement, "SELECT count(*) FROM outbox WHERE purpose = 'call'") == 2
     copies = [m for m in await movement.client.messages(aktau, since=since) if "Verification code" in m["text"]]
@@ -153,10 +172,10 @@ async def test_wrong_answers_to_a_call(movement: Movement):
     preview = await movement.say(chat, admin, CALL + " | region")
     since = await movement.client.seq()
     assert (await movement.press(chat, admin, preview, button(preview, "Send")))["text"] == "Sent."
+    # Once both copies are delivered (and counted in the tallies), nothing more is queued.
     copy = await movement.client.wait_for_text(aktau, "We stop work", since=since, timeout=20)
-    # Once both copies are counted in both tallies, nothing more is on its way.
-    tally = await movement.client.wait_for_text(chat, "Delivered: 2 of 2", since=since, timeout=20)
-    await movement.client.wait_for_text(council, "Delivered: 2 of 2", since=since, timeout=20)
+    await movement.client.wait_for_text(chat, "We stop work", since=since, timeout=20)
+    tally = await movement.client.wait_for_text(chat, "Status of the strike call", since=since, timeout=20)
     await movement.settle()
     call_id = button_data(copy, "We join").split(":")[2]
     before = await rows(movement)
@@ -187,9 +206,6 @@ async def test_wrong_answers_to_a_call(movement: Movement):
     await movement.press(chat, admin, tally, button(tally, "Cancel the call"))
     question = await movement.client.wait_for_text(chat, "for every committee it reached", since=since, timeout=20)
     assert (await movement.press(chat, admin, question, "Yes, cancel it"))["text"] == "Cancelled."
-    await movement.client.wait_for_text(aktau, "CANCELLED", since=since, timeout=20)
-    await movement.client.wait_for_text(chat, "❌ Cancelled.", since=since, timeout=20)
-    await movement.client.wait_for_text(council, "❌ Cancelled.", since=since, timeout=20)
     await movement.settle()
     before = await rows(movement)
     for label in ("We join", "We can't", "Undecided", "head count"):
@@ -206,14 +222,22 @@ async def test_a_discarded_previews_buttons_stay_dead(movement: Movement):
     _, _, [(chat, admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
     discarded = await movement.say(chat, admin, CALL)
     assert (await movement.press(chat, admin, discarded, button(discarded, "Discard")))["text"] == "Discarded."
-    await movement.say(chat, admin, "/strike tomorrow 08:00 | at the gates | Another call entirely")
+    since = await movement.client.seq()
+    await movement.client.send(chat, admin["id"], "/strike tomorrow 08:00 | at the gates | Another call entirely")
+    await movement.client.wait_for_text(chat, "Another call entirely", since=since)
     before = await rows(movement)
-    # BUG: a discarded draft is DELETEd from `calls` (CallRepository.discard_draft) and `calls.id`
-    # is a plain INTEGER PRIMARY KEY, so SQLite gives the next draft the same id. The discarded
-    # preview's stale "Send" button (v1:cs:<id>:send) then sends the NEW draft: the press answers
-    # "Sent." and copies of "Another call entirely" go out. Expected: "no longer valid", nothing written.
+    # A discarded draft keeps its id, so its stale Send button cannot send the next draft.
     answer = await movement.press(chat, admin, discarded, button(discarded, "Send"))
     assert answer["show_alert"] and "no longer valid" in answer["text"], answer
+    assert await rows(movement) == before
+
+
+async def test_a_time_before_the_calendar_begins(movement: Movement):
+    _, _, [(chat, admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
+    before = await rows(movement)
+    # 01.01.0001 00:00 at UTC+5 has no UTC moment (it is before datetime.min).
+    answer = await movement.say(chat, admin, "/strike 0001-01-01 00:00 | at the gates | We stop work")
+    assert "has already passed" in answer["text"], answer["text"]
     assert await rows(movement) == before
 
 
@@ -226,10 +250,7 @@ async def test_a_head_count_in_superscript_digits(movement: Movement):
     copy = await movement.client.wait_for_text(chat, "We stop work", since=since, timeout=20)
     await movement.press(chat, admin, copy, button(copy, "head count"))
     prompt = await movement.client.wait_for_text(chat, "How many people", since=since, timeout=20)
-    # BUG: handlers/call_answers.py headcount_reply checks `text.isdigit()` and then calls
-    # `int(text)`; str.isdigit() is true for superscripts like "²" (and "10²"), which int()
-    # cannot read, so the handler raises ValueError and the delegate gets no answer at all.
-    # Expected: "Reply with a whole number of people" as for any other non-number.
+    # str.isdigit() is true for superscripts, which int() cannot read.
     since = await movement.client.seq()
     await movement.client.send(chat, admin["id"], "10²", reply_to=prompt["message_id"])
     await movement.settle()

@@ -9,7 +9,9 @@ from tests.test_calls import approved_region, button
 async def test_an_update_and_a_cancellation_reach_every_copy(movement: Movement):
     _council, _, committees = await approved_region(movement, "atyrau", ["Atyrau refinery", "Tengiz oil workers"])
     (issuer, issuer_admin), (tengiz, tengiz_admin) = committees
-    await movement.call(issuer, issuer_admin, "/rally tomorrow 11:00 | Oil workers' square | Rally for the wage rise | region")
+    await movement.call(
+        issuer, issuer_admin, "/rally tomorrow 11:00 | Oil workers' square | Rally for the wage rise | region"
+    )
     copy = await movement.client.wait_for_text(tengiz, "Rally for the wage rise", since=0)
     status = await movement.client.wait_for_text(issuer, "Status of the rally call", since=0)
 
@@ -20,7 +22,9 @@ async def test_an_update_and_a_cancellation_reach_every_copy(movement: Movement)
     since = await movement.client.seq()
     await movement.press(issuer, issuer_admin, status, button(status, "Update"))
     prompt = await movement.client.wait_for_text(issuer, "WHEN | PLACE | TEXT", since=since)
-    answer = await movement.say(issuer, issuer_admin, "tomorrow 12:30 | Isatai-Makhambet square | -", reply_to=prompt["message_id"])
+    answer = await movement.say(
+        issuer, issuer_admin, "tomorrow 12:30 | Isatai-Makhambet square | -", reply_to=prompt["message_id"]
+    )
     assert "updated" in answer["text"]
     edited = await movement.client.wait_for_text(tengiz, "Isatai-Makhambet square", since=since)
     assert edited["message_id"] == copy["message_id"]

@@ -46,7 +46,7 @@ CREATE TABLE calls (
     starts_at           INTEGER NOT NULL,
     place_ct            BLOB,
     text_ct             BLOB,
-    status              TEXT NOT NULL CHECK (status IN ('draft', 'active', 'cancelled')),
+    status              TEXT NOT NULL CHECK (status IN ('draft', 'discarded', 'active', 'cancelled')),
     created_at          INTEGER NOT NULL,
     created_by          BLOB NOT NULL,
     issued_at           INTEGER,
