@@ -84,6 +84,17 @@ class Stage:
             print(_indent(f"[{self.titles[chat_id]}] bot, to {self.names[user['id']]} only: {answer['text']}"))
         return await self.show(chat_id, expect=changes)
 
+    async def press_action(self, chat_id: int, user: dict[str, Any], message: dict, action: str) -> list[dict]:
+        """Tap the button whose data ends with `action` (its label may be in any language)."""
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        label = next(b["text"] for row in rows for b in row if b.get("callback_data", "").endswith(action))
+        return await self.press(chat_id, user, message, label)
+
+    async def show_when(self, chat_id: int, contains: str) -> list[dict]:
+        """Wait until the chat shows a text (a tally is edited every few seconds), then print."""
+        await self.client.wait_for_text(chat_id, contains, since=self.seen.get(chat_id, 0), timeout=WAIT_S * 2)
+        return await self.show(chat_id, expect=False)
+
     async def show(self, chat_id: int, *, expect: bool = True) -> list[dict]:
         """Wait for the bot's next messages in a chat and print them."""
         since = self.seen.get(chat_id, 0)
@@ -196,3 +207,56 @@ async def _play(stage: Stage, application: Any, config: Config) -> None:
     await stage.say(zhanaozen, nurlan, "/committee")
     await stage.say(atyrau, saule, "/committee")
     await stage.say(spam, ruslan, "/committee")
+
+    committees = {"zhanaozen": zhanaozen, "aktau": aktau, "atyrau": atyrau}
+    people = {"nurlan": nurlan, "dana": dana, "marat": marat, "saule": saule, "aigerim": aigerim}
+    await _calls(stage, committees, people, mangystau, coordinating)
+
+
+async def _calls(
+    stage: Stage, committees: dict[str, int], people: dict[str, dict], mangystau: int, coordinating: int
+) -> None:
+    """A strike call across the Mangystau region and a rally from the coordinating council."""
+    zhanaozen, aktau, atyrau = committees["zhanaozen"], committees["aktau"], committees["atyrau"]
+    nurlan, dana, marat, saule, aigerim = (people[n] for n in ("nurlan", "dana", "marat", "saule", "aigerim"))
+
+    stage.narrate("Zhanaozen's delegate calls the Mangystau region out on strike (in Russian); first a preview")
+    preview = (
+        await stage.say(
+            zhanaozen,
+            nurlan,
+            "/strike сейчас | у ворот Озенмунайгаза | Бастуем, пока цену на газ не вернут к 50 тенге | регион",
+        )
+    )[-1]
+    await stage.press_action(zhanaozen, nurlan, preview, ":send")
+    stage.narrate("The call reaches every active committee of the region, each in its own language")
+    copy = (await stage.show_when(aktau, "Strike call"))[-1]
+    await stage.show(mangystau)
+    stage.narrate("Aktau answers: a member cannot answer for the committee, its delegate can")
+    await stage.press(aktau, marat, copy, "✅ We join", changes=False)
+    await stage.press(aktau, dana, copy, "✅ We join")
+    await stage.press_action(aktau, dana, copy, ":h")
+    prompt = await stage.client.wait_for_text(aktau, "How many people", since=0, timeout=WAIT_S)
+    await stage.say(aktau, dana, "300", reply_to=prompt["message_id"])
+    stage.narrate("The live tally in the Mangystau council follows the answers")
+    await stage.show_when(mangystau, "Head count: 300")
+
+    stage.narrate("The coordinating council calls a solidarity rally in the west for tomorrow morning")
+    preview = (
+        await stage.say(
+            coordinating,
+            aigerim,
+            "/call rally tomorrow 11:00 | the central squares | Rally in solidarity with Zhanaozen | mangystau, atyrau",
+        )
+    )[-1]
+    await stage.press_action(coordinating, aigerim, preview, ":send")
+    rally = (await stage.show_when(atyrau, "Rally call"))[-1]
+    code = next(line.split(": ")[-1] for line in rally["text"].splitlines() if line.startswith("Verification code"))
+    await stage.press(atyrau, saule, rally, "✅ We join")
+    await stage.show_when(zhanaozen, code)
+    await stage.show_when(coordinating, "Joining: 1")
+
+    stage.narrate("Marat checks the rally call privately, and a forged one someone posted")
+    stage.titles[marat["id"]] = "Marat, private chat with the bot"
+    await stage.say(marat["id"], marat, f"/verify {code}")
+    await stage.say(marat["id"], marat, "/verify ABCDE-FGHJK")

@@ -306,6 +306,8 @@ async def render_preview(
     for kind in allowed_scopes(federation, seat.issuer):
         if kind is ScopeKind.REGIONS or kind is scope.kind:
             continue
+        if kind is ScopeKind.REGION and seat.issuer.region == federation.root.id:
+            continue  # at the root, "the region" is everyone
         n = await count_targets(conn, context, seat, Scope(kind))
         choices.append(
             InlineKeyboardButton(
