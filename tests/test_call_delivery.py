@@ -70,9 +70,9 @@ async def test_a_removed_bot_fails_once_and_the_council_is_told(movement: Moveme
     since = await movement.client.seq()
     # The bot sees its removal (and tells the council); the call still tries, and fails, once.
     await movement.client.remove_bot(gone, gone_admin["id"])
-    await movement.call(council, council_admin, f"/call strike now | mines | {TEXT} | region")
     notice = await movement.client.wait_for_text(council, "can no longer write", since=since, timeout=30)
     assert "karaganda committee 0" in notice["text"]
+    await movement.call(council, council_admin, f"/call strike now | mines | {TEXT} | region")
     status = await movement.client.wait_for_text(council, "Not delivered: 1 (bot removed: 1)", since=since, timeout=30)
     assert "Delivered: 2 of 3" in status["text"]
     await movement.settle()

@@ -60,6 +60,19 @@ async def play_registrations(movement: Movement) -> tuple[list[int], list[str]]:
     await movement.say(chat, admin, "Нефтяники Жанаозена", reply_to=prompt["message_id"])
     ids += [chat, admin["id"]]
     names += ["Гульнара Сарсенова", "Жанаозен нефтяники", "Нефтяники Жанаозена"]
+
+    # A call: its place, text and verification code are sealed; answers and /verify are pseudonymous.
+    issuer, issuer_admin = ids[2], {"id": ids[3]}
+    place, text = "у ворот Озенмунайгаза 7", "Canary strike text 9f3a: we stop work"
+    await movement.call(issuer, issuer_admin, f"/strike now | {place} | {text} | region")
+    copy = await movement.client.wait_for_text(ids[4], "Canary strike text", since=0)
+    await movement.press(ids[4], {"id": ids[5]}, copy, "✅ We join")
+    code = next(line.split(": ")[-1] for line in copy["text"].splitlines() if line.startswith("Verification code"))
+    checker = await movement.person("Checking member")
+    await movement.say(checker["id"], checker, f"/verify {code}")
+    await movement.say(checker["id"], checker, "/verify ABCDE-FGHJK")
+    ids.append(checker["id"])
+    names += [place, text, code, code.replace("-", ""), "Checking member"]
     await movement.settle()
     return ids, names
 
