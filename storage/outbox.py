@@ -176,7 +176,11 @@ class OutboxRepository:
         return cursor.rowcount
 
     async def due(self, conn: aiosqlite.Connection, *, now: float, limit: int) -> list[OutboxItem]:
-        """Up to `limit` rows due now, oldest first, with their recipients' chat ids (not claimed)."""
+        """Up to `limit` rows due now, with their recipients' chat ids (not claimed).
+
+        Oldest first, except that the copies of a call come after everything else that is due:
+        a broadcast to a thousand committees takes half a minute, and meanwhile its live tally,
+        a council's request or a committee's approval should not wait behind it."""
         async with conn.execute(
             """SELECT o.id, o.purpose, o.op, o.committee_id, o.council_id, o.payload_ct, o.attempts,
                       coalesce(c.chat_id_ct, k.chat_id_ct), o.target_id, t.state, t.message_id
@@ -185,7 +189,7 @@ class OutboxRepository:
                LEFT JOIN councils k ON k.id = o.council_id
                LEFT JOIN outbox t ON t.id = o.target_id
                WHERE o.state = 'pending' AND o.not_before <= ?
-               ORDER BY o.not_before, o.id LIMIT ?""",
+               ORDER BY o.op = 'send' AND o.purpose = 'call', o.not_before, o.id LIMIT ?""",
             (now, limit),
         ) as cursor:
             rows = await cursor.fetchall()
