@@ -22,7 +22,18 @@ from bot.i18n import preload
 from bot.notices import committee_unreachable
 from bot.outbox import OutboxSender, SettledHook
 from domain.committees import Status
-from handlers import call_answers, calls, councils, guards, membership, registration, settings, start, verify
+from handlers import (
+    call_answers,
+    calls,
+    councils,
+    demands,
+    guards,
+    membership,
+    registration,
+    settings,
+    start,
+    verify,
+)
 from storage import Store
 from storage.outbox import OutboxItem
 
@@ -34,8 +45,10 @@ def register_handlers(application: Application) -> None:
     """Every capability registers itself here, in one readable list.
 
     All share PTB's group 0, where only the first matching handler runs, so the fallbacks come
-    last and answer only what no capability took (an unknown command in a private chat)."""
-    for capability in (guards, start, membership, registration, councils, calls, call_answers, verify, settings):
+    last and answer only what no capability took (an unknown command in a private chat), and
+    demands come before start, whose plain /start would otherwise take a demand link's /start."""
+    capabilities = (guards, demands, start, membership, registration, councils, calls, call_answers, verify, settings)
+    for capability in capabilities:
         capability.register(application)
     start.register_fallbacks(application)
     application.add_error_handler(on_error)

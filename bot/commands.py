@@ -27,14 +27,29 @@ DESCRIPTIONS = {
     "rally": N_("Issue a rally or blockade call"),
     "call": N_("Issue a call from this council"),
     "calls": N_("Calls issued and received here"),
+    "demand": N_("Put a demand forward"),
+    "demands": N_("This committee's demands"),
 }
 
 MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
     "private": (BotCommandScopeAllPrivateChats(), ("start", "help", "verify", "settings")),
-    "groups": (BotCommandScopeAllGroupChats(), ("committee", "calls", "help")),
+    "groups": (BotCommandScopeAllGroupChats(), ("committee", "calls", "demand", "demands", "help")),
     "group admins": (
         BotCommandScopeAllChatAdministrators(),
-        ("register", "committee", "strike", "rally", "calls", "settings", "council", "approve", "call", "help"),
+        (
+            "register",
+            "committee",
+            "strike",
+            "rally",
+            "calls",
+            "demand",
+            "demands",
+            "settings",
+            "council",
+            "approve",
+            "call",
+            "help",
+        ),
     ),
 }
 

@@ -11,7 +11,18 @@ from bot.i18n import Gettext
 from handlers.common import reply, translator
 
 # Commands that only make sense in a committee or council chat, answered in a private chat.
-GROUP_COMMANDS = ("register", "committee", "council", "approve", "strike", "rally", "call", "calls")
+GROUP_COMMANDS = (
+    "register",
+    "committee",
+    "council",
+    "approve",
+    "strike",
+    "rally",
+    "call",
+    "calls",
+    "demand",
+    "demands",
+)
 
 
 def private_help(_: Gettext) -> str:
@@ -29,6 +40,7 @@ def private_help(_: Gettext) -> str:
             _("/committee — what this committee is and its status"),
             _("/strike, /rally — issue a call to this committee, its region or its neighbours (admins)"),
             _("/calls — calls issued here and received here"),
+            _("/demand TEXT — put a demand forward; /demands lists them"),
             _("/settings — the group's language (admins)"),
             "",
             _("In a council's chat:"),

@@ -16,6 +16,7 @@ from storage.chat_settings import ChatSettingsRepository
 from storage.committees import CommitteeRepository
 from storage.councils import CouncilRepository
 from storage.database import Database, WrongSecretKey
+from storage.demands import DemandRepository
 from storage.outbox import OutboxRepository
 
 __all__ = ["Database", "Store", "WrongSecretKey"]
@@ -29,6 +30,7 @@ class Store:
     chat_settings: ChatSettingsRepository
     outbox: OutboxRepository
     calls: CallRepository
+    demands: DemandRepository
 
     @classmethod
     async def open(cls, path: str | Path, secret_key: bytes) -> Store:
@@ -41,6 +43,7 @@ class Store:
             chat_settings=ChatSettingsRepository(crypto),
             outbox=OutboxRepository(crypto),
             calls=CallRepository(crypto),
+            demands=DemandRepository(crypto),
         )
 
     async def follow_migration(self, tx: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:

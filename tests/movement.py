@@ -33,6 +33,9 @@ TABLES = (
     "call_reminders",
     "strike_status",
     "verify_misses",
+    "demands",
+    "demand_support",
+    "demand_links",
 )
 
 

@@ -1,0 +1,215 @@
+"""Putting forward demands: `/demand TEXT` in a committee's group, or privately through the
+committee's link, and `/demands` to list them.
+
+A member who does not want to be seen putting a demand forward uses the link a delegate gets
+from `/demand link` (`https://t.me/<bot>?start=d_<token>`): the bot asks for the demand in the
+private chat and posts it to the group without its author (through the outbox, in the same
+transaction as the demand). Only the token's HMAC is stored; a new link revokes the old.
+Endorsement by the assembly and escalation to the councils build on these rows.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from telegram import ForceReply, Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from bot.context import AsambleaContext
+from bot.i18n import N_, Gettext, gettext_for
+from domain.committees import Committee, Status
+from domain.demands import TEXT_MAX, DemandRefused, clean_demand, is_same
+from handlers.common import reply, translator, update_is_from_admin
+from handlers.start import private_text
+
+LINK_PREFIX = "d_"
+TOKEN_BYTES = 18  # 24 URL-safe characters, 144 bits: a link cannot be guessed
+LIST_MAX = 30
+
+STATUS_LABELS = {
+    "proposed": N_("proposed"),
+    "endorsed": N_("endorsed by the assembly"),
+    "escalated": N_("escalated to a council"),
+    "adopted": N_("adopted into the programme"),
+    "won": N_("won"),
+    "conceded": N_("conceded in part"),
+    "rejected": N_("rejected"),
+}
+REFUSALS = {
+    "empty": N_("The demand is empty. Write it after the command: /demand TEXT"),
+    "too-long": N_("The demand is too long: at most {max} characters."),
+}
+
+
+def usage(_: Gettext) -> str:
+    return _(
+        "Put a demand forward with /demand TEXT, for example:\n/demand A 100% wage rise for all oil workers\n"
+        "Delegates get a link with /demand link through which members can send demands privately."
+    )
+
+
+async def active_committee(update: Update, context: AsambleaContext) -> Committee | str:
+    """This group's committee if it can take demands, else the reason (a message key)."""
+    async with context.store.db.read() as conn:
+        committee = await context.store.committees.by_chat(conn, update.effective_chat.id)
+    if committee is None:
+        return N_("This group is not a registered committee. An admin can /register it.")
+    if committee.status is not Status.ACTIVE:
+        return N_("This committee is not active yet, so it cannot take demands.")
+    return committee
+
+
+async def demand_command(update: Update, context: AsambleaContext) -> None:
+    """/demand TEXT (any member), /demand link (delegates)."""
+    _ = await translator(update, context)
+    committee = await active_committee(update, context)
+    if isinstance(committee, str):
+        await reply(update, _(committee))
+        return
+    text = (update.effective_message.text or "").split(maxsplit=1)
+    argument = text[1] if len(text) > 1 else ""
+    if not argument.strip():
+        await reply(update, usage(_))
+        return
+    if argument.strip().casefold() == "link":
+        await send_link(update, context, committee)
+        return
+    user = update.effective_user
+    outcome = await put_forward(context, committee, argument, via="group", by=user.id if user else committee.chat_id)
+    if isinstance(outcome, str):
+        await reply(update, outcome_text(_, outcome))
+        return
+    await reply(update, _("Demand #{id} is recorded. /demands lists this committee's demands.").format(id=outcome))
+
+
+def outcome_text(_: Gettext, reason: str) -> str:
+    if reason.startswith("duplicate:"):
+        return _("This committee already has this demand: #{id}.").format(id=reason.split(":", 1)[1])
+    return _(REFUSALS[reason]).format(max=TEXT_MAX)
+
+
+async def put_forward(context: AsambleaContext, committee: Committee, raw: str, *, via: str, by: int) -> int | str:
+    """Record a demand (and, when it came privately, post it to the group); its id, or why not."""
+    try:
+        text = clean_demand(raw)
+    except DemandRefused as refused:
+        return refused.reason
+    store = context.store
+    async with store.db.transaction() as tx:
+        for existing in await store.demands.of_committee(tx, committee.id):
+            if is_same(existing.text, text):
+                return f"duplicate:{existing.id}"
+        demand = await store.demands.add(
+            tx, committee_id=committee.id, text=text, via=via, submitted_by=by, now=context.now()
+        )
+        if via == "private":
+            language = await store.chat_settings.language(tx, committee.chat_id) or context.config.default_language
+            _ = gettext_for(language)
+            await store.outbox.enqueue(
+                tx,
+                purpose="demand",
+                text=_("📝 Demand #{id}, put forward privately by a member:").format(id=demand.id) + "\n\n" + text,
+                committee_id=committee.id,
+                now=context.now(),
+            )
+    if via == "private":
+        context.outbox.wake()
+    return demand.id
+
+
+async def send_link(update: Update, context: AsambleaContext, committee: Committee) -> None:
+    _ = await translator(update, context)
+    if not await update_is_from_admin(update, context):
+        await reply(update, _("Only delegates (the admins of this group) can make the private link."))
+        return
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    async with context.store.db.transaction() as tx:
+        await context.store.demands.set_link(tx, committee.id, token, by=update.effective_user.id, now=context.now())
+    link = f"https://t.me/{context.bot.username}?start={LINK_PREFIX}{token}"
+    await reply(
+        update,
+        _(
+            "Members can put demands forward privately through this link; I post them here without their "
+            "names:\n{link}\nSending /demand link again makes a new link and the old one stops working."
+        ).format(link=link),
+    )
+
+
+async def demands_command(update: Update, context: AsambleaContext) -> None:
+    """/demands: this committee's demands with status and support."""
+    _ = await translator(update, context)
+    committee = await active_committee(update, context)
+    if isinstance(committee, str):
+        await reply(update, _(committee))
+        return
+    async with context.store.db.read() as conn:
+        demands = await context.store.demands.of_committee(conn, committee.id)
+    if not demands:
+        await reply(update, _("No demands yet.") + "\n" + usage(_))
+        return
+    lines = [_("Demands of this committee:")]
+    for demand in demands[-LIST_MAX:]:
+        lines.append(
+            _("#{id} ({status}, endorsed by {support} committees): {text}").format(
+                id=demand.id, status=_(STATUS_LABELS[demand.status]), support=demand.support, text=demand.text
+            )
+        )
+    if len(demands) > LIST_MAX:
+        lines.append(_("…and {count} earlier ones.").format(count=len(demands) - LIST_MAX))
+    await reply(update, "\n".join(lines))
+
+
+async def private_link(update: Update, context: AsambleaContext) -> None:
+    """/start d_TOKEN: a member opened a committee's private link."""
+    _ = await translator(update, context)
+    token = (context.args or [""])[0].removeprefix(LINK_PREFIX)
+    async with context.store.db.read() as conn:
+        committee_id = await context.store.demands.committee_of_link(conn, token) if token else None
+        committee = await context.store.committees.get(conn, committee_id) if committee_id else None
+    if committee is None or committee.status is not Status.ACTIVE:
+        await reply(update, _("This link no longer works. Ask a delegate of your committee for the current one."))
+        return
+    context.user_data["demand_for"] = committee.id
+    await reply(
+        update,
+        _(
+            "You are putting a demand forward to the committee “{name}”. Send it to me as one message: I post it "
+            "in the group without your name. I keep no record of who sent it."
+        ).format(name=committee.name),
+        reply_markup=ForceReply(),
+    )
+
+
+async def private_demand(update: Update, context: AsambleaContext) -> None:
+    """The demand itself, in the private chat after a link; other private text gets the usual answer."""
+    committee_id = context.user_data.get("demand_for")
+    if committee_id is None:
+        await private_text(update, context)
+        return
+    _ = await translator(update, context)
+    async with context.store.db.read() as conn:
+        committee = await context.store.committees.get(conn, committee_id)
+    if committee is None or committee.status is not Status.ACTIVE:
+        context.user_data.pop("demand_for", None)
+        await reply(update, _("This link no longer works. Ask a delegate of your committee for the current one."))
+        return
+    outcome = await put_forward(
+        context, committee, update.effective_message.text or "", via="private", by=update.effective_user.id
+    )
+    if isinstance(outcome, str):
+        await reply(update, outcome_text(_, outcome))
+        return
+    context.user_data.pop("demand_for", None)
+    await reply(
+        update, _("Thank you. Demand #{id} is posted in the committee's group, without your name.").format(id=outcome)
+    )
+
+
+def register(application: Application) -> None:
+    groups = filters.UpdateType.MESSAGE & filters.ChatType.GROUPS
+    private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("demand", demand_command, groups))
+    application.add_handler(CommandHandler("demands", demands_command, groups))
+    # Before start's own /start: a /start with a demand link's payload is handled here.
+    application.add_handler(CommandHandler("start", private_link, private & filters.Regex(rf"^/start {LINK_PREFIX}")))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_demand))
