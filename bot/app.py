@@ -26,6 +26,7 @@ from handlers import (
     call_answers,
     calls,
     councils,
+    decisions,
     demands,
     guards,
     membership,
@@ -47,7 +48,19 @@ def register_handlers(application: Application) -> None:
     All share PTB's group 0, where only the first matching handler runs, so the fallbacks come
     last and answer only what no capability took (an unknown command in a private chat), and
     demands come before start, whose plain /start would otherwise take a demand link's /start."""
-    capabilities = (guards, demands, start, membership, registration, councils, calls, call_answers, verify, settings)
+    capabilities = (
+        guards,
+        demands,
+        start,
+        membership,
+        registration,
+        councils,
+        calls,
+        call_answers,
+        decisions,
+        verify,
+        settings,
+    )
     for capability in capabilities:
         capability.register(application)
     start.register_fallbacks(application)
@@ -77,6 +90,7 @@ def build_application(
         application.bot_data.update(store=store, outbox=outbox)
         await outbox.start()
         await reminders.restore(application)
+        await decisions.restore(application)
         if publish_menus:
             await publish_commands(application.bot, config.default_language)
 

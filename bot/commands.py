@@ -29,11 +29,12 @@ DESCRIPTIONS = {
     "calls": N_("Calls issued and received here"),
     "demand": N_("Put a demand forward"),
     "demands": N_("This committee's demands"),
+    "propose": N_("Put a proposal to the assembly"),
 }
 
 MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
     "private": (BotCommandScopeAllPrivateChats(), ("start", "help", "verify", "settings")),
-    "groups": (BotCommandScopeAllGroupChats(), ("committee", "calls", "demand", "demands", "help")),
+    "groups": (BotCommandScopeAllGroupChats(), ("committee", "calls", "demand", "demands", "propose", "help")),
     "group admins": (
         BotCommandScopeAllChatAdministrators(),
         (
@@ -44,6 +45,7 @@ MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
             "calls",
             "demand",
             "demands",
+            "propose",
             "settings",
             "council",
             "approve",

@@ -56,6 +56,8 @@ class Config:
     default_language: str = "ru"
     council_code_hours: int = 24
     reminder_hours: tuple[float, ...] = (24.0, 1.0)
+    decision_hours: float = 24.0
+    decision_quorum: float = 0.5
     source: Path | None = None
 
 
@@ -103,6 +105,8 @@ class _Reader:
         if key not in data:
             return default
         value = data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # "24" is as good a number of hours as "24.0"
         # TOML booleans are ints to Python; a number where a bool is meant (or the reverse) is a typo.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             self.problems.append(Problem(_join(path, key), f"must be {_KIND_NAMES[kind]}, got {type(value).__name__}"))
@@ -117,7 +121,14 @@ class _Reader:
             self.problems.append(Problem(_join(path, key), "unknown key"))
 
 
-_KIND_NAMES = {str: "a string", int: "an integer", list: "a list", dict: "a table", bool: "true or false"}
+_KIND_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    list: "a list",
+    dict: "a table",
+    bool: "true or false",
+}
 
 
 def _join(path: str, key: str) -> str:
@@ -131,6 +142,14 @@ def _positive(value: int) -> str | None:
 def _reminder_hours(value: list) -> str | None:
     valid = all(isinstance(h, int | float) and not isinstance(h, bool) and 0 < h <= 24 * 14 for h in value)
     return None if valid else "must be a list of hours before a rally, each greater than 0 and at most 336"
+
+
+def _decision_hours(value: float) -> str | None:
+    return None if 0 < value <= 24 * 30 else "must be more than 0 and at most 720 hours"
+
+
+def _fraction(value: float) -> str | None:
+    return None if 0 < value <= 1 else "must be a fraction above 0 and at most 1"
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[str], str | None]:
@@ -160,7 +179,11 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     """Validate an already parsed TOML document."""
     problems: list[Problem] = []
     read = _Reader(problems)
-    read.unknown(raw, {"telegram", "secrets", "storage", "privacy", "i18n", "registration", "calls", "federation"}, "")
+    read.unknown(
+        raw,
+        {"telegram", "secrets", "storage", "privacy", "i18n", "registration", "calls", "decisions", "federation"},
+        "",
+    )
 
     tg = read.table(raw, "telegram", "")
     read.unknown(tg, {"base_url", "mode", "poll_timeout", "webhook"}, "telegram")
@@ -212,6 +235,11 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     read.unknown(calls, {"reminder_hours"}, "calls")
     reminder_hours = read.value(calls, "reminder_hours", "calls", list, [24, 1], _reminder_hours)
 
+    decisions = read.table(raw, "decisions", "")
+    read.unknown(decisions, {"deadline_hours", "quorum"}, "decisions")
+    decision_hours = read.value(decisions, "deadline_hours", "decisions", float, 24.0, _decision_hours)
+    decision_quorum = read.value(decisions, "quorum", "decisions", float, 0.5, _fraction)
+
     storage_path = read.value(storage, "path", "storage", str, "asamblea.sqlite3")
     retention_days = read.value(privacy, "retention_days", "privacy", int, 90, _positive)
     default_language = read.value(i18n, "default_language", "i18n", str, "ru", _one_of(LANGUAGES))
@@ -230,6 +258,8 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         retention_days=retention_days,
         default_language=default_language,
         council_code_hours=council_code_hours,
+        decision_hours=decision_hours,
+        decision_quorum=decision_quorum,
         reminder_hours=tuple(sorted({float(h) for h in reminder_hours}, reverse=True)),
         source=source,
     )

@@ -41,6 +41,7 @@ def private_help(_: Gettext) -> str:
             _("/strike, /rally — issue a call to this committee, its region or its neighbours (admins)"),
             _("/calls — calls issued here and received here"),
             _("/demand TEXT — put a demand forward; /demands lists them"),
+            _("/propose TEXT — put a proposal to the committee's assembly"),
             _("/settings — the group's language (admins)"),
             "",
             _("In a council's chat:"),

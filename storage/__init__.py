@@ -16,6 +16,7 @@ from storage.chat_settings import ChatSettingsRepository
 from storage.committees import CommitteeRepository
 from storage.councils import CouncilRepository
 from storage.database import Database, WrongSecretKey
+from storage.decisions import DecisionRepository
 from storage.demands import DemandRepository
 from storage.outbox import OutboxRepository
 
@@ -31,6 +32,7 @@ class Store:
     outbox: OutboxRepository
     calls: CallRepository
     demands: DemandRepository
+    decisions: DecisionRepository
 
     @classmethod
     async def open(cls, path: str | Path, secret_key: bytes) -> Store:
@@ -44,6 +46,7 @@ class Store:
             outbox=OutboxRepository(crypto),
             calls=CallRepository(crypto),
             demands=DemandRepository(crypto),
+            decisions=DecisionRepository(crypto),
         )
 
     async def follow_migration(self, tx: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:

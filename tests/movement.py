@@ -36,6 +36,9 @@ TABLES = (
     "demands",
     "demand_support",
     "demand_links",
+    "committee_rules",
+    "decisions",
+    "decision_voices",
 )
 
 

@@ -1,0 +1,131 @@
+"""Assembly decisions in SQL: texts sealed, voices keyed by pseudonym, one per member and round."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.crypto import Crypto
+
+_COLUMNS = "id, committee_id, text_ct, rule, deadline_hours, round, status, opened_at, closes_at"
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    committee_id: int
+    text: str
+    rule: str
+    deadline_hours: float
+    round: int
+    status: str
+    opened_at: int
+    closes_at: int
+
+
+class DecisionRepository:
+    def __init__(self, crypto: Crypto) -> None:
+        self.crypto = crypto
+
+    def _from_row(self, row: aiosqlite.Row | tuple) -> Decision:
+        return Decision(
+            id=row[0],
+            committee_id=row[1],
+            text=self.crypto.open_text(row[2], table="decisions", column="text_ct", row=row[0]),
+            rule=row[3],
+            deadline_hours=row[4],
+            round=row[5],
+            status=row[6],
+            opened_at=row[7],
+            closes_at=row[8],
+        )
+
+    async def rule_of(self, conn: aiosqlite.Connection, committee_id: int) -> str | None:
+        async with conn.execute("SELECT rule FROM committee_rules WHERE committee_id = ?", (committee_id,)) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    async def set_rule(self, conn: aiosqlite.Connection, committee_id: int, rule: str, *, now: int) -> None:
+        await conn.execute(
+            """INSERT INTO committee_rules (committee_id, rule, updated_at) VALUES (?, ?, ?)
+               ON CONFLICT (committee_id) DO UPDATE SET rule = excluded.rule, updated_at = excluded.updated_at""",
+            (committee_id, rule, now),
+        )
+
+    async def open(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        committee_id: int,
+        text: str,
+        rule: str,
+        deadline_hours: float,
+        opened_by: int,
+        now: int,
+    ) -> Decision:
+        closes_at = now + int(deadline_hours * 3600)
+        async with conn.execute(
+            """INSERT INTO decisions (committee_id, rule, deadline_hours, opened_by, opened_at, closes_at)
+               VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
+            (committee_id, rule, deadline_hours, self.crypto.user(opened_by), now, closes_at),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        await conn.execute(
+            "UPDATE decisions SET text_ct = ? WHERE id = ?",
+            (self.crypto.seal_text(text, table="decisions", column="text_ct", row=row[0]), row[0]),
+        )
+        found = await self.get(conn, row[0])
+        assert found is not None
+        return found
+
+    async def get(self, conn: aiosqlite.Connection, decision_id: int) -> Decision | None:
+        async with conn.execute(f"SELECT {_COLUMNS} FROM decisions WHERE id = ?", (decision_id,)) as cursor:
+            row = await cursor.fetchone()
+        return self._from_row(row) if row else None
+
+    async def open_ones(self, conn: aiosqlite.Connection) -> list[Decision]:
+        async with conn.execute(f"SELECT {_COLUMNS} FROM decisions WHERE status = 'open' ORDER BY closes_at") as cursor:
+            return [self._from_row(row) async for row in cursor]
+
+    async def vote(
+        self, conn: aiosqlite.Connection, decision: Decision, *, voter: int, choice: str, now: int
+    ) -> str | None:
+        """Record (or change) a member's voice in the current round; returns the previous choice."""
+        ref = self.crypto.user(voter)
+        async with conn.execute(
+            "SELECT choice FROM decision_voices WHERE decision_id = ? AND round = ? AND voter = ?",
+            (decision.id, decision.round, ref),
+        ) as cursor:
+            previous = await cursor.fetchone()
+        await conn.execute(
+            """INSERT INTO decision_voices (decision_id, round, voter, choice, at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (decision_id, round, voter) DO UPDATE SET choice = excluded.choice, at = excluded.at""",
+            (decision.id, decision.round, ref, choice, now),
+        )
+        return previous[0] if previous else None
+
+    async def voices(self, conn: aiosqlite.Connection, decision: Decision) -> dict[bytes, str]:
+        async with conn.execute(
+            "SELECT voter, choice FROM decision_voices WHERE decision_id = ? AND round = ?",
+            (decision.id, decision.round),
+        ) as cursor:
+            return {bytes(voter): choice async for voter, choice in cursor}
+
+    async def close(self, conn: aiosqlite.Connection, decision_id: int, status: str, *, now: int) -> bool:
+        """Open → its result, once (a second alarm for the same deadline finds it closed)."""
+        cursor = await conn.execute(
+            "UPDATE decisions SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'",
+            (status, now, decision_id),
+        )
+        return bool(cursor.rowcount)
+
+    async def new_round(self, conn: aiosqlite.Connection, decision: Decision, *, now: int) -> bool:
+        """A blocked decision goes back to the assembly for another round."""
+        cursor = await conn.execute(
+            """UPDATE decisions SET status = 'open', round = round + 1, closes_at = ?, closed_at = NULL
+               WHERE id = ? AND status = 'blocked'""",
+            (now + int(decision.deadline_hours * 3600), decision.id),
+        )
+        return bool(cursor.rowcount)

@@ -1,0 +1,76 @@
+"""Assembly decisions through the bot: consensus blocked then passed, majority without quorum.
+
+The bot's clock runs 1,800 times faster (half an hour per second) and a decision stays open
+one hour, so a deadline passes in two seconds; the tests wait for the result message."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.clock import ScaledClock
+from tests.movement import Movement
+from tests.test_calls import approved_region, button
+
+
+@pytest.fixture
+def clock() -> ScaledClock:
+    return ScaledClock(time.time(), speed=1800.0)
+
+
+@pytest.fixture
+def config_changes() -> dict[str, dict]:
+    return {"decisions": {"deadline_hours": 1.0}}
+
+
+async def test_a_consensus_proposal_is_blocked_then_passes_in_a_new_round(movement: Movement):
+    _council, _, [(chat, admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
+    aliya = await movement.member(chat, "Aliya")
+    berik = await movement.member(chat, "Berik")
+    proposal = await movement.say(chat, aliya, "/propose We join the general strike on Monday")
+    assert "Proposal #1, round 1" in proposal["text"] and "consensus" in proposal["text"]
+
+    assert "agree" in (await movement.press(chat, aliya, proposal, button(proposal, "Agree")))["text"]
+    await movement.press(chat, berik, proposal, button(proposal, "Agree"))
+    await movement.press(chat, berik, proposal, button(proposal, "Block"))  # the latest voice counts
+    blocked = await movement.client.wait_for_text(chat, "Blocked", since=0, timeout=30)
+    assert "agree: 1" in blocked["text"] and "block: 1" in blocked["text"]
+    assert "Aliya" not in blocked["text"] and "Berik" not in blocked["text"]
+    late = await movement.press(chat, aliya, proposal, button(proposal, "Object"))
+    assert late["show_alert"] and "closed" in late["text"]
+
+    refused = await movement.press(chat, aliya, blocked, button(blocked, "New round"))
+    assert refused["show_alert"] and "delegates" in refused["text"]
+    since = await movement.client.seq()
+    await movement.press(chat, admin, blocked, button(blocked, "New round"))
+    second = await movement.client.wait_for_text(chat, "round 2", since=since)
+    await movement.press(chat, aliya, second, button(second, "Agree"))
+    await movement.press(chat, berik, second, button(second, "Stand aside"))
+    passed = await movement.client.wait_for_text(chat, "passes", since=since, timeout=30)
+    assert "agree: 1" in passed["text"] and "stand aside: 1" in passed["text"] and "block: 0" in passed["text"]
+
+
+async def test_a_majority_proposal_without_quorum_is_not_decided(movement: Movement):
+    _council, _, [(chat, admin)] = await approved_region(movement, "atyrau", ["Tengiz oil workers"])
+    members = [await movement.member(chat, f"Member {n}") for n in range(4)]
+    since = await movement.client.seq()
+    await movement.say(chat, admin, "/settings")
+    rules = await movement.client.wait_for_text(chat, "How does this committee's assembly decide", since=since)
+    member_try = await movement.press(chat, members[0], rules, "majority")
+    assert member_try["show_alert"]
+    await movement.press(chat, admin, rules, "majority")
+    since = await movement.client.seq()
+    await movement.client.send(chat, members[0]["id"], "/propose Blockade the railway on Tuesday")
+    proposal = await movement.client.wait_for_text(chat, "Proposal #1", since=since)
+    assert "majority" in proposal["text"]
+    await movement.press(chat, members[0], proposal, button(proposal, "Yes"))
+    await movement.press(chat, members[1], proposal, button(proposal, "No"))
+    # Five people are in the group (admin and four members): a quorum of half needs three voices.
+    result = await movement.client.wait_for_text(chat, "No decision", since=0, timeout=30)
+    assert "3 needed" in result["text"] and "yes: 1" in result["text"] and "no: 1" in result["text"]
+
+    before = await movement.rows()
+    empty = await movement.say(chat, members[2], "/propose")
+    assert "/propose TEXT" in empty["text"]
+    assert await movement.rows() == before
