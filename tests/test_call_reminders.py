@@ -69,7 +69,8 @@ async def test_reminders_survive_a_restart_and_are_sent_once(movement: Movement,
     await movement.settle()
     assert len(await reminders_in(movement, chat)) == 2
     assert not [job for job in restarted.job_queue.jobs() if job.name.startswith("call-reminder:")]
-    async with movement.store.db.read() as conn, conn.execute(
-        "SELECT state, count(*) FROM call_reminders GROUP BY state"
-    ) as cursor:
+    async with (
+        movement.store.db.read() as conn,
+        conn.execute("SELECT state, count(*) FROM call_reminders GROUP BY state") as cursor,
+    ):
         assert dict(await cursor.fetchall()) == {"sent": 2}
