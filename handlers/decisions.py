@@ -232,6 +232,9 @@ async def close_decision(context: AsambleaContext) -> None:
             return
         language = await store.chat_settings.language(tx, committee.chat_id) or context.config.default_language
         _ = gettext_for(language)
+        endorsed = result.status is Status.PASSED and decision.demand_id is not None
+        if endorsed:
+            await store.demands.endorse(tx, decision.demand_id, committee.id, now=context.now())
         counts = " · ".join(f"{_(CHOICE_NAMES[c])}: {result.counts.get(c, 0)}" for c in choices_for(settings.rule))
         text = "\n".join(
             [
@@ -242,6 +245,8 @@ async def close_decision(context: AsambleaContext) -> None:
                 counts,
             ]
         )
+        if endorsed:
+            text += "\n" + _("Demand #{id} is now endorsed by this committee.").format(id=decision.demand_id)
         markup = None
         if result.status is Status.BLOCKED:
             markup = InlineKeyboardMarkup(

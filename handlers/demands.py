@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import secrets
 
-from telegram import ForceReply, Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.call_messages import zone_of
 from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext, gettext_for
 from domain.committees import Committee, Status
+from domain.decisions import Rule
 from domain.demands import TEXT_MAX, DemandRefused, clean_demand, is_same
-from handlers.common import reply, translator, update_is_from_admin
+from handlers.common import answer_query, chat_language, reply, translator, update_is_from_admin
+from handlers.decisions import proposal_text, schedule, vote_keyboard
 from handlers.start import private_text
 
 LINK_PREFIX = "d_"
+ENDORSE_PREFIX = "v1:de:"
 TOKEN_BYTES = 18  # 24 URL-safe characters, 144 bits: a link cannot be guessed
 LIST_MAX = 30
 
@@ -148,6 +152,15 @@ async def demands_command(update: Update, context: AsambleaContext) -> None:
         await reply(update, _("No demands yet.") + "\n" + usage(_))
         return
     lines = [_("Demands of this committee:")]
+    buttons = [
+        [
+            InlineKeyboardButton(
+                _("🗳 Put #{id} to the assembly").format(id=d.id), callback_data=f"{ENDORSE_PREFIX}{d.id}"
+            )
+        ]
+        for d in demands[-LIST_MAX:]
+        if d.status == "proposed"
+    ]
     for demand in demands[-LIST_MAX:]:
         lines.append(
             _("#{id} ({status}, endorsed by {support} committees): {text}").format(
@@ -156,7 +169,52 @@ async def demands_command(update: Update, context: AsambleaContext) -> None:
         )
     if len(demands) > LIST_MAX:
         lines.append(_("…and {count} earlier ones.").format(count=len(demands) - LIST_MAX))
-    await reply(update, "\n".join(lines))
+    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+
+
+async def endorse_button(update: Update, context: AsambleaContext) -> None:
+    """Put a proposed demand to the committee's assembly: a decision whose passing endorses it."""
+    _ = await translator(update, context)
+    store = context.store
+    try:
+        demand_id = int(update.callback_query.data.removeprefix(ENDORSE_PREFIX))
+    except ValueError:
+        await answer_query(update, _("This button is no longer valid."), alert=True)
+        return
+    user = update.effective_user
+    async with store.db.transaction() as tx:
+        demand = await store.demands.get(tx, demand_id)
+        committee = await store.committees.by_chat(tx, update.effective_chat.id)
+        decision = None
+        if demand is None or committee is None or demand.committee_id != committee.id:
+            problem = N_("This button is no longer valid.")
+        elif committee.status is not Status.ACTIVE:
+            problem = N_("This committee is not active yet, so it cannot take demands.")
+        elif demand.status != "proposed":
+            problem = N_("This demand has already been decided on.")
+        elif await store.decisions.pending_for_demand(tx, demand_id) is not None:
+            problem = N_("This demand is already before the assembly.")
+        else:
+            problem = None
+            rule = await store.decisions.rule_of(tx, committee.id)
+            decision = await store.decisions.open(
+                tx,
+                committee_id=committee.id,
+                text=_("Endorse demand #{id}: {text}").format(id=demand.id, text=demand.text),
+                rule=rule or Rule.CONSENSUS.value,
+                deadline_hours=context.config.decision_hours,
+                opened_by=user.id,
+                now=context.now(),
+                demand_id=demand.id,
+            )
+    if problem:
+        await answer_query(update, _(problem), alert=True)
+        return
+    schedule(context.application, decision)
+    await answer_query(update, _("Put to the assembly."))
+    language = await chat_language(update, context)
+    zone = zone_of(context.config.federation, committee.region)
+    await reply(update, proposal_text(_, decision, language, zone), reply_markup=vote_keyboard(_, decision))
 
 
 async def private_link(update: Update, context: AsambleaContext) -> None:
@@ -210,6 +268,7 @@ def register(application: Application) -> None:
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("demand", demand_command, groups))
     application.add_handler(CommandHandler("demands", demands_command, groups))
+    application.add_handler(CallbackQueryHandler(endorse_button, pattern=f"^{ENDORSE_PREFIX}"))
     # Before start's own /start: a /start with a demand link's payload is handled here.
     application.add_handler(CommandHandler("start", private_link, private & filters.Regex(rf"^/start {LINK_PREFIX}")))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_demand))

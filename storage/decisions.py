@@ -8,7 +8,7 @@ import aiosqlite
 
 from storage.crypto import Crypto
 
-_COLUMNS = "id, committee_id, text_ct, rule, deadline_hours, round, status, opened_at, closes_at"
+_COLUMNS = "id, committee_id, text_ct, rule, deadline_hours, round, status, opened_at, closes_at, demand_id"
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Decision:
     status: str
     opened_at: int
     closes_at: int
+    demand_id: int | None = None
 
 
 class DecisionRepository:
@@ -39,6 +40,7 @@ class DecisionRepository:
             status=row[6],
             opened_at=row[7],
             closes_at=row[8],
+            demand_id=row[9],
         )
 
     async def rule_of(self, conn: aiosqlite.Connection, committee_id: int) -> str | None:
@@ -63,12 +65,13 @@ class DecisionRepository:
         deadline_hours: float,
         opened_by: int,
         now: int,
+        demand_id: int | None = None,
     ) -> Decision:
         closes_at = now + int(deadline_hours * 3600)
         async with conn.execute(
-            """INSERT INTO decisions (committee_id, rule, deadline_hours, opened_by, opened_at, closes_at)
-               VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
-            (committee_id, rule, deadline_hours, self.crypto.user(opened_by), now, closes_at),
+            """INSERT INTO decisions (committee_id, rule, deadline_hours, opened_by, opened_at, closes_at, demand_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            (committee_id, rule, deadline_hours, self.crypto.user(opened_by), now, closes_at, demand_id),
         ) as cursor:
             row = await cursor.fetchone()
         assert row is not None
@@ -88,6 +91,14 @@ class DecisionRepository:
     async def open_ones(self, conn: aiosqlite.Connection) -> list[Decision]:
         async with conn.execute(f"SELECT {_COLUMNS} FROM decisions WHERE status = 'open' ORDER BY closes_at") as cursor:
             return [self._from_row(row) async for row in cursor]
+
+    async def pending_for_demand(self, conn: aiosqlite.Connection, demand_id: int) -> Decision | None:
+        """An endorsement of this demand still before the assembly (open, or blocked and negotiable)."""
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM decisions WHERE demand_id = ? AND status IN ('open', 'blocked')", (demand_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return self._from_row(row) if row else None
 
     async def vote(
         self, conn: aiosqlite.Connection, decision: Decision, *, voter: int, choice: str, now: int

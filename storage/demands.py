@@ -66,6 +66,17 @@ class DemandRepository:
         ) as cursor:
             return [self._from_row(row) async for row in cursor]
 
+    async def endorse(self, conn: aiosqlite.Connection, demand_id: int, committee_id: int, *, now: int) -> None:
+        """The committee's assembly endorsed the demand: it counts as the committee's support."""
+        await conn.execute(
+            "UPDATE demands SET status = 'endorsed', updated_at = ? WHERE id = ? AND status = 'proposed'",
+            (now, demand_id),
+        )
+        await conn.execute(
+            "INSERT OR IGNORE INTO demand_support (demand_id, committee_id, endorsed_at) VALUES (?, ?, ?)",
+            (demand_id, committee_id, now),
+        )
+
     async def set_link(self, conn: aiosqlite.Connection, committee_id: int, token: str, *, by: int, now: int) -> None:
         """The committee's one private link; a new one replaces (and so revokes) the old."""
         await conn.execute(

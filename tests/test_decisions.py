@@ -74,3 +74,23 @@ async def test_a_majority_proposal_without_quorum_is_not_decided(movement: Movem
     empty = await movement.say(chat, members[2], "/propose")
     assert "/propose TEXT" in empty["text"]
     assert await movement.rows() == before
+
+
+async def test_a_demand_put_to_the_assembly_is_endorsed_when_it_passes(movement: Movement):
+    _council, _, [(chat, admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
+    worker = await movement.member(chat, "Oil worker")
+    await movement.say(chat, worker, "/demand An end to unreasonable production targets")
+    listed = await movement.say(chat, worker, "/demands")
+    since = await movement.client.seq()
+    assert (await movement.press(chat, worker, listed, button(listed, "Put #1")))["text"] == "Put to the assembly."
+    proposal = await movement.client.wait_for_text(chat, "Endorse demand #1", since=since)
+    again = await movement.press(chat, worker, listed, button(listed, "Put #1"))
+    assert again["show_alert"] and "already before the assembly" in again["text"]
+
+    await movement.press(chat, worker, proposal, button(proposal, "Agree"))
+    await movement.press(chat, admin, proposal, button(proposal, "Agree"))
+    result = await movement.client.wait_for_text(chat, "now endorsed", since=since, timeout=30)
+    assert "agree: 2" in result["text"]
+    listed = await movement.say(chat, worker, "/demands")
+    assert "#1 (endorsed by the assembly, endorsed by 1 committees)" in listed["text"]
+    assert not (listed.get("reply_markup") or {}).get("inline_keyboard")
