@@ -16,6 +16,7 @@ from telegram.ext import Application
 
 from bot.call_messages import issuer_label, recipient_language, when_text, zone_of
 from bot.clock import real_seconds_until
+from bot.config import Config
 from bot.context import AsambleaContext
 from bot.i18n import gettext_for, ngettext_for
 from domain.calls import RALLY_KINDS, Answer
@@ -105,7 +106,7 @@ async def send_reminder(context: AsambleaContext) -> None:
     context.outbox.wake()
 
 
-def reminder_text(call: Call, issuer: str, language: str, region: str, config, now: int) -> str:
+def reminder_text(call: Call, issuer: str, language: str, region: str, config: Config, now: int) -> str:
     _ = gettext_for(language)
     ngettext = ngettext_for(language)
     hours = max(1, round((call.starts_at - now) / 3600))

@@ -52,6 +52,7 @@ from domain.calls import (
 )
 from domain.codes import new_call_code
 from domain.committees import Committee, Status
+from domain.federation import Federation
 from domain.when import WhenRefused, parse_when
 from handlers.common import answer_query, chat_language, reply, translator, update_is_from_admin
 from storage.calls import Call
@@ -253,7 +254,7 @@ def content_problem(_: Gettext, place: str, text: str) -> str | None:
     return None
 
 
-def refusal(_: Gettext, refused: CallRefused, federation, issuer: Issuer, language: str) -> str:
+def refusal(_: Gettext, refused: CallRefused, federation: Federation, issuer: Issuer, language: str) -> str:
     text = _(CALL_REFUSALS[refused.reason]).format(
         detail=refused.detail,
         allowed=", ".join(_(SCOPE_NAMES[kind]) for kind in allowed_scopes(federation, issuer)),
