@@ -276,3 +276,31 @@ async def revise_copy(
         headcount=headcount,
     )
     await store.outbox.revise(conn, outbox_id, text=text, reply_markup=answer_keyboard(call, language), now=now)
+
+
+async def revise_copies(
+    conn: aiosqlite.Connection, store: Store, config: Config, call: Call, *, now: int, drop_unsent: bool = False
+) -> int:
+    """Re-render every copy of a call (after an update or a cancellation); with `drop_unsent`,
+    copies that have not left are withdrawn instead. Returns how many copies there are."""
+    copies = await store.calls.copies(conn, call.id)
+    labels: dict[str, str] = {}
+    for copy in copies:
+        if drop_unsent and await store.outbox.drop(conn, copy.outbox_id):
+            continue
+        language = copy.language or config.default_language
+        if language not in labels:
+            labels[language] = await issuer_label(conn, store, config, call, language)
+        text = render_call(
+            call,
+            issuer=labels[language],
+            federation=config.federation,
+            language=language,
+            zone=zone_of(config.federation, copy.region),
+            answer=copy.answer or "",
+            headcount=copy.headcount,
+        )
+        await store.outbox.revise(
+            conn, copy.outbox_id, text=text, reply_markup=answer_keyboard(call, language), now=now
+        )
+    return len(copies)

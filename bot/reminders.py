@@ -14,7 +14,7 @@ import logging
 
 from telegram.ext import Application
 
-from bot.call_messages import issuer_label, recipient_language, when_text, zone_of
+from bot.call_messages import issuer_label, when_text, zone_of
 from bot.clock import real_seconds_until
 from bot.config import Config
 from bot.context import AsambleaContext
@@ -84,23 +84,18 @@ async def send_reminder(context: AsambleaContext) -> None:
             return
         if not await store.calls.finish_reminder(tx, call.id, data["lead_s"], "sent"):
             return  # an earlier alarm sent it
+        # One text per language and region; only copies that arrived, to committees that did not decline.
+        texts: dict[tuple[str, str], str] = {}
         sent = 0
-        for committee_id, outbox_id in await store.calls.deliveries(tx, call.id):
-            if not await store.outbox.delivered(tx, outbox_id):
+        for copy in await store.calls.copies(tx, call.id):
+            if copy.state != "sent" or copy.answer == Answer.DECLINE:
                 continue
-            answer, _headcount = await store.calls.answer_of(tx, call.id, committee_id)
-            if answer == Answer.DECLINE:
-                continue
-            language, region = await recipient_language(tx, store, config, committee_id=committee_id, council_id=None)
-            await store.outbox.enqueue(
-                tx,
-                purpose="reminder",
-                text=reminder_text(
-                    call, await issuer_label(tx, store, config, call, language), language, region, config, now
-                ),
-                committee_id=committee_id,
-                now=now,
-            )
+            language = copy.language or config.default_language
+            key = (language, copy.region)
+            if key not in texts:
+                issuer = await issuer_label(tx, store, config, call, language)
+                texts[key] = reminder_text(call, issuer, language, copy.region, config, now)
+            await store.outbox.enqueue(tx, purpose="reminder", text=texts[key], committee_id=copy.committee_id, now=now)
             sent += 1
     log.info("reminder for a call queued to %d committees", sent)
     context.outbox.wake()

@@ -16,7 +16,7 @@ from bot.context import AsambleaContext
 from bot.i18n import N_
 from domain.calls import STRIKE_KINDS, Answer, CallKind
 from domain.committees import Status
-from handlers.common import answer_query, reply, translator, update_is_from_admin
+from handlers.common import answer_query, answered_prompt, reply, translator, update_is_from_admin
 
 ANSWERS = {a.value[0]: a for a in Answer}
 HEADCOUNT_MAX = 1_000_000
@@ -113,10 +113,10 @@ async def record(
 
 async def headcount_reply(update: Update, context: AsambleaContext) -> None:
     """The reply to a head count prompt."""
-    prompt = context.chat_data.get("headcount_prompt")
-    message = update.effective_message
-    if not prompt or message.reply_to_message is None or message.reply_to_message.message_id != prompt["message_id"]:
+    prompt = answered_prompt(update, context, "headcount_prompt")
+    if prompt is None:
         return
+    message = update.effective_message
     _ = await translator(update, context)
     text = (message.text or "").strip().replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
     if not (text.isascii() and text.isdigit()) or int(text) > HEADCOUNT_MAX:

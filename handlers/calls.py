@@ -31,7 +31,7 @@ from bot.call_messages import (
     refresh_tallies,
     render_call,
     render_tally,
-    revise_copy,
+    revise_copies,
     when_text,
     zone_of,
 )
@@ -54,7 +54,7 @@ from domain.codes import new_call_code
 from domain.committees import Committee, Status
 from domain.federation import Federation
 from domain.when import WhenRefused, parse_when
-from handlers.common import answer_query, chat_language, reply, translator, update_is_from_admin
+from handlers.common import answer_query, answered_prompt, chat_language, reply, translator, update_is_from_admin
 from storage.calls import Call
 from storage.councils import Council
 
@@ -351,12 +351,18 @@ async def seat_of_call(conn: aiosqlite.Connection, context: AsambleaContext, cal
     return Seat(Issuer(region=council.region), council=council)
 
 
-def parse_button(data: str, prefix: str) -> tuple[int, str] | None:
+async def pressed_call(update: Update, context: AsambleaContext, prefix: str) -> tuple[Call, Seat, str] | None:
+    """The call a button names, the issuer's seat and the button's action; None unless the button
+    was pressed in the issuer's own chat (elsewhere it is forged or stale)."""
     try:
-        call_id, action = data.removeprefix(prefix).split(":", 1)
-        return int(call_id), action
+        call_id, action = update.callback_query.data.removeprefix(prefix).split(":", 1)
+        call_id_number = int(call_id)
     except ValueError:
         return None
+    async with context.store.db.read() as conn:
+        call = await context.store.calls.get(conn, call_id_number)
+        seat = await seat_of_call(conn, context, call, update.effective_chat.id) if call else None
+    return (call, seat, action) if call and seat else None
 
 
 async def draft_button(update: Update, context: AsambleaContext) -> None:
@@ -364,21 +370,18 @@ async def draft_button(update: Update, context: AsambleaContext) -> None:
     query = update.callback_query
     _ = await translator(update, context)
     language = await chat_language(update, context)
-    parsed = parse_button(query.data, DRAFT_PREFIX)
     store = context.store
-    async with store.db.read() as conn:
-        call = await store.calls.get(conn, parsed[0]) if parsed else None
-        seat = await seat_of_call(conn, context, call, update.effective_chat.id) if call else None
-    if parsed is None or call is None or seat is None or call.status == "discarded":
+    pressed = await pressed_call(update, context, DRAFT_PREFIX)
+    if pressed is None or pressed[0].status == "discarded":
         await answer_query(update, _("This button is no longer valid."), alert=True)
         return
+    call, seat, action = pressed
     if call.status != "draft":
         await answer_query(update, _("This call has already been sent."), alert=True)
         return
     if not await update_is_from_admin(update, context):
         await answer_query(update, _("Only delegates (the admins of this chat) can issue calls."), alert=True)
         return
-    action = parsed[1]
     if action == "drop":
         async with store.db.transaction() as tx:
             await store.calls.discard_draft(tx, call.id)
@@ -446,22 +449,17 @@ async def fan_out(conn: aiosqlite.Connection, context: AsambleaContext, call: Ca
     now = context.now()
     recipients = await targets(conn, context, seat.issuer, Scope.decode(call.scope))
     counts = tally([("pending", None)] * len(recipients), [])
-    tally_chats: list[tuple[int | None, int | None, str, bool]] = []
+    # (committee id, council id, chat id, region, whether it is the issuer's own chat)
+    tally_chats: list[tuple[int | None, int | None, int, str, bool]] = []
     if seat.committee is not None:
-        language = await store.chat_settings.language(conn, seat.committee.chat_id) or config.default_language
-        tally_chats.append((seat.committee.id, None, seat.committee.region, True))
+        tally_chats.append((seat.committee.id, None, seat.committee.chat_id, seat.committee.region, True))
         above = federation.responsible_council(seat.committee.region, await store.councils.linked_regions(conn))
         council = await store.councils.by_region(conn, above) if above else None
         if council is not None:
-            tally_chats.append((None, council.id, council.region, False))
+            tally_chats.append((None, council.id, council.chat_id, council.region, False))
     else:
-        tally_chats.append((None, seat.council.id, seat.council.region, True))
-    for committee_id, council_id, region, issuer_chat in tally_chats:
-        chat_id = (
-            (await store.committees.get(conn, committee_id)).chat_id
-            if committee_id
-            else (await store.councils.get(conn, council_id)).chat_id
-        )
+        tally_chats.append((None, seat.council.id, seat.council.chat_id, seat.council.region, True))
+    for committee_id, council_id, chat_id, region, issuer_chat in tally_chats:
         language = await store.chat_settings.language(conn, chat_id) or config.default_language
         outbox_id = await store.outbox.enqueue(
             conn,
@@ -593,21 +591,17 @@ async def manage_button(update: Update, context: AsambleaContext) -> None:
     """Update / Cancel a call, from its tally or from /calls; only the issuer's delegates."""
     query = update.callback_query
     _ = await translator(update, context)
-    parsed = parse_button(query.data, MANAGE_PREFIX)
-    store = context.store
-    async with store.db.read() as conn:
-        call = await store.calls.get(conn, parsed[0]) if parsed else None
-        seat = await seat_of_call(conn, context, call, update.effective_chat.id) if call else None
-    if parsed is None or call is None or seat is None or parsed[1] not in ("edit", "cancel", "cancel-yes", "keep"):
+    pressed = await pressed_call(update, context, MANAGE_PREFIX)
+    if pressed is None or pressed[2] not in ("edit", "cancel", "cancel-yes", "keep"):
         await answer_query(update, _("This button is no longer valid."), alert=True)
         return
+    call, _seat, action = pressed
     if call.status != "active":
         await answer_query(update, _("This call was cancelled; it can no longer be changed."), alert=True)
         return
     if not await update_is_from_admin(update, context):
         await answer_query(update, _("Only delegates (the admins of this chat) can change a call."), alert=True)
         return
-    action = parsed[1]
     if action == "edit":
         await answer_query(update)
         prompt = await reply(
@@ -652,9 +646,7 @@ async def cancel_call(update: Update, context: AsambleaContext, call: Call) -> N
             cancelled = None
         else:
             cancelled = await store.calls.get(tx, call.id)
-            for committee_id, outbox_id in await store.calls.deliveries(tx, call.id):
-                if not await store.outbox.drop(tx, outbox_id):
-                    await revise_copy(tx, store, context.config, cancelled, committee_id, outbox_id, now=now)
+            await revise_copies(tx, store, context.config, cancelled, now=now, drop_unsent=True)
             await store.calls.drop_reminders(tx, call.id)
             await refresh_tallies(
                 tx, store, context.config, call.id, now=context.clock.time(), speed=context.clock.speed
@@ -673,10 +665,10 @@ async def cancel_call(update: Update, context: AsambleaContext, call: Call) -> N
 
 async def update_reply(update: Update, context: AsambleaContext) -> None:
     """The reply to an Update prompt: new time, place and text for a call."""
-    prompt = context.chat_data.get("call_update_prompt")
-    message = update.effective_message
-    if not prompt or message.reply_to_message is None or message.reply_to_message.message_id != prompt["message_id"]:
+    prompt = answered_prompt(update, context, "call_update_prompt")
+    if prompt is None:
         return
+    message = update.effective_message
     _ = await translator(update, context)
     language = await chat_language(update, context)
     store = context.store
@@ -716,9 +708,7 @@ async def update_reply(update: Update, context: AsambleaContext) -> None:
     async with store.db.transaction() as tx:
         await store.calls.revise(tx, call.id, starts_at=starts_at, place=place, text=text, now=now)
         revised = await store.calls.get(tx, call.id)
-        copies = await store.calls.deliveries(tx, call.id)
-        for committee_id, outbox_id in copies:
-            await revise_copy(tx, store, context.config, revised, committee_id, outbox_id, now=now)
+        copies = await revise_copies(tx, store, context.config, revised, now=now)
         if CallKind(call.kind) in reminders.REMINDED_KINDS:
             await store.calls.set_reminders(
                 tx, call.id, [int(h * 3600) for h in context.config.reminder_hours], starts_at, now=now
@@ -733,8 +723,8 @@ async def update_reply(update: Update, context: AsambleaContext) -> None:
         ngettext(
             "✏️ Call {code} updated; its {count} copy is being edited.",
             "✏️ Call {code} updated; its {count} copies are being edited.",
-            len(copies),
-        ).format(code=call.code, count=len(copies)),
+            copies,
+        ).format(code=call.code, count=copies),
     )
 
 

@@ -66,6 +66,15 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
     return await message.reply_text(text, do_quote=update.effective_chat.type != ChatType.PRIVATE, **kwargs)
 
 
+def answered_prompt(update: Update, context: AsambleaContext, key: str) -> dict | None:
+    """The prompt kept under `key` in chat_data, if this message replies to it (else None)."""
+    prompt = context.chat_data.get(key) if context.chat_data is not None else None
+    replied = update.effective_message.reply_to_message if update.effective_message else None
+    if not prompt or replied is None or replied.message_id != prompt["message_id"]:
+        return None
+    return prompt
+
+
 def sent_as_group(update: Update) -> bool:
     """An anonymous admin writing as the group itself; only admins can do that."""
     message = update.effective_message

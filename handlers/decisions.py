@@ -83,6 +83,15 @@ def vote_keyboard(_: Gettext, decision: Decision) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
+async def put_to_assembly(update: Update, context: AsambleaContext, decision: Decision, region: str) -> None:
+    """Set the round's deadline and post the proposal with its voting buttons in the group."""
+    schedule(context.application, decision)
+    language = await chat_language(update, context)
+    _ = gettext_for(language)
+    zone = zone_of(context.config.federation, region)
+    await reply(update, proposal_text(_, decision, language, zone), reply_markup=vote_keyboard(_, decision))
+
+
 async def propose_command(update: Update, context: AsambleaContext) -> None:
     """/propose TEXT: any member of an active committee puts a proposal to its assembly."""
     _ = await translator(update, context)
@@ -113,10 +122,7 @@ async def propose_command(update: Update, context: AsambleaContext) -> None:
             opened_by=user.id if user else committee.chat_id,
             now=context.now(),
         )
-    schedule(context.application, decision)
-    language = await chat_language(update, context)
-    zone = zone_of(context.config.federation, committee.region)
-    await reply(update, proposal_text(_, decision, language, zone), reply_markup=vote_keyboard(_, decision))
+    await put_to_assembly(update, context, decision, committee.region)
 
 
 async def vote_button(update: Update, context: AsambleaContext) -> None:
@@ -175,11 +181,8 @@ async def round_button(update: Update, context: AsambleaContext) -> None:
     if not reopened:
         await answer_query(update, _("Only a blocked proposal gets a new round."), alert=True)
         return
-    schedule(context.application, decision)
     await answer_query(update, _("New round opened."))
-    language = await chat_language(update, context)
-    zone = zone_of(context.config.federation, committee.region)
-    await reply(update, proposal_text(_, decision, language, zone), reply_markup=vote_keyboard(_, decision))
+    await put_to_assembly(update, context, decision, committee.region)
 
 
 # -- deadlines ----------------------------------------------------------------------------------

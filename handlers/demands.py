@@ -15,14 +15,13 @@ import secrets
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.call_messages import zone_of
 from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext, gettext_for
 from domain.committees import Committee, Status
 from domain.decisions import Rule
 from domain.demands import TEXT_MAX, DemandRefused, clean_demand, is_same
-from handlers.common import answer_query, chat_language, reply, translator, update_is_from_admin
-from handlers.decisions import proposal_text, schedule, vote_keyboard
+from handlers.common import answer_query, reply, translator, update_is_from_admin
+from handlers.decisions import put_to_assembly
 from handlers.start import private_text
 
 LINK_PREFIX = "d_"
@@ -210,11 +209,8 @@ async def endorse_button(update: Update, context: AsambleaContext) -> None:
     if problem:
         await answer_query(update, _(problem), alert=True)
         return
-    schedule(context.application, decision)
     await answer_query(update, _("Put to the assembly."))
-    language = await chat_language(update, context)
-    zone = zone_of(context.config.federation, committee.region)
-    await reply(update, proposal_text(_, decision, language, zone), reply_markup=vote_keyboard(_, decision))
+    await put_to_assembly(update, context, decision, committee.region)
 
 
 async def private_link(update: Update, context: AsambleaContext) -> None:

@@ -24,7 +24,15 @@ from domain.committees import (
     clean_name,
 )
 from domain.federation import Federation
-from handlers.common import answer_query, chat_language, language_of_chat, reply, translator, update_is_from_admin
+from handlers.common import (
+    answer_query,
+    answered_prompt,
+    chat_language,
+    language_of_chat,
+    reply,
+    translator,
+    update_is_from_admin,
+)
 from storage.councils import Council
 
 CALLBACK_PREFIX = "v1:rg:"
@@ -228,10 +236,10 @@ async def register_button(update: Update, context: AsambleaContext) -> None:
 
 async def name_reply(update: Update, context: AsambleaContext) -> None:
     """A reply to the name prompt completes an interactive registration."""
-    prompt = context.chat_data.get("register_prompt")
-    message = update.effective_message
-    if not prompt or message.reply_to_message.message_id != prompt["message_id"]:
+    prompt = answered_prompt(update, context, "register_prompt")
+    if prompt is None:
         return
+    message = update.effective_message
     _ = await translator(update, context)
     if not await update_is_from_admin(update, context):
         await reply(update, _("Only an admin of this group can register it as a committee."))

@@ -84,15 +84,16 @@ class OutboxRepository:
         messages: list[tuple[int, str, dict[str, Any] | None]],
         now: int,
     ) -> list[int]:
-        """One row per (committee id, text, reply markup), in one statement: a call to a thousand
-        committees is written in milliseconds. Ids are taken after the largest, which is safe
-        because writes run one transaction at a time (BEGIN IMMEDIATE)."""
+        """One bulk row per (committee id, text, reply markup), in one statement: a call to a
+        thousand committees is written in milliseconds, and waits behind any single message (see
+        `due`). Ids are taken after the largest, which is safe because writes run one transaction
+        at a time (BEGIN IMMEDIATE)."""
         async with conn.execute("SELECT coalesce(max(id), 0) FROM outbox") as cursor:
             row = await cursor.fetchone()
         first = row[0] + 1
         ids = list(range(first, first + len(messages)))
         await conn.executemany(
-            "INSERT INTO outbox (id, committee_id, purpose, payload_ct, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (id, committee_id, purpose, payload_ct, created_at, bulk) VALUES (?, ?, ?, ?, ?, 1)",
             [
                 (outbox_id, committee_id, purpose, self._seal(outbox_id, text, markup), now)
                 for outbox_id, (committee_id, text, markup) in zip(ids, messages, strict=True)
@@ -154,11 +155,6 @@ class OutboxRepository:
             row = await cursor.fetchone()
         return (row[0], row[1]) if row else None
 
-    async def delivered(self, conn: aiosqlite.Connection, outbox_id: int) -> bool:
-        async with conn.execute("SELECT state FROM outbox WHERE id = ?", (outbox_id,)) as cursor:
-            row = await cursor.fetchone()
-        return bool(row) and row[0] == "sent"
-
     async def drop(self, conn: aiosqlite.Connection, outbox_id: int) -> bool:
         """Withdraw a row that has not left yet (and its waiting edits); True if it had not."""
         cursor = await conn.execute(
@@ -178,9 +174,9 @@ class OutboxRepository:
     async def due(self, conn: aiosqlite.Connection, *, now: float, limit: int) -> list[OutboxItem]:
         """Up to `limit` rows due now, with their recipients' chat ids (not claimed).
 
-        Oldest first, except that the copies of a call come after everything else that is due:
-        a broadcast to a thousand committees takes half a minute, and meanwhile its live tally,
-        a council's request or a committee's approval should not wait behind it."""
+        Oldest first, except that bulk rows (a broadcast's copies, from `enqueue_many`) come after
+        everything else that is due: a broadcast to a thousand committees takes half a minute, and
+        meanwhile its live tally, a council's request or a committee's approval should not wait."""
         async with conn.execute(
             """SELECT o.id, o.purpose, o.op, o.committee_id, o.council_id, o.payload_ct, o.attempts,
                       coalesce(c.chat_id_ct, k.chat_id_ct), o.target_id, t.state, t.message_id
@@ -189,7 +185,7 @@ class OutboxRepository:
                LEFT JOIN councils k ON k.id = o.council_id
                LEFT JOIN outbox t ON t.id = o.target_id
                WHERE o.state = 'pending' AND o.not_before <= ?
-               ORDER BY o.op = 'send' AND o.purpose = 'call', o.not_before, o.id LIMIT ?""",
+               ORDER BY o.bulk, o.not_before, o.id LIMIT ?""",
             (now, limit),
         ) as cursor:
             rows = await cursor.fetchall()
