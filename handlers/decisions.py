@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot import escalation
 from bot.call_messages import when_text, zone_of
 from bot.clock import real_seconds_until
 from bot.context import AsambleaContext
@@ -238,6 +239,7 @@ async def close_decision(context: AsambleaContext) -> None:
         endorsed = result.status is Status.PASSED and decision.demand_id is not None
         if endorsed:
             await store.demands.endorse(tx, decision.demand_id, committee.id, now=context.now())
+            await escalation.support_changed(tx, store, context.config, decision.demand_id, now=context.now())
         counts = " · ".join(f"{_(CHOICE_NAMES[c])}: {result.counts.get(c, 0)}" for c in choices_for(settings.rule))
         text = "\n".join(
             [
