@@ -1,6 +1,8 @@
-"""What both benchmarks share: a sandbox, a seeded movement, the real bot as a process, a call.
+"""What the benchmarks share: a sandbox, a seeded movement, the real bot as a process, a call.
 
-The benchmarks measure the bot as an operator runs it, so nothing is done in-process:
+The broadcast and crash benchmarks measure the bot as an operator runs it, so nothing is done
+in-process (the ingest benchmark uses only the sandbox process and the folder from here, and
+runs the Application in its own process to see each update enter its queue; see ingest.py):
 
 - the Bot API sandbox runs in its own process with Telegram's limits on (`python -m bot.sandbox
   --port 0`), and the bot in another (`python -m bot run --config ...`), each pinned to its own
@@ -245,11 +247,12 @@ class IssuedCall:
 class Harness:
     """The sandbox and the bot as processes, a movement of `chats` committees, and a call."""
 
-    def __init__(self, chats: int, *, keep: bool = False, stall_s: float = STALL_S) -> None:
+    def __init__(self, chats: int, *, keep: bool = False, stall_s: float = STALL_S, limits: bool = True) -> None:
         if chats < 1:
             raise ValueError("at least one committee chat")
         self.chats = chats
         self.keep = keep
+        self.limits = limits  # Telegram's limits in the sandbox; off where the bot itself is measured
         self.stall_s = stall_s
         self.workdir = Path(tempfile.mkdtemp(prefix="asamblea-bench-"))
         self.config_path = self.workdir / "config.toml"
@@ -317,6 +320,7 @@ class Harness:
     async def _start_sandbox(self) -> None:
         self.sandbox = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.sandbox", "--port", "0", "--token", self.token,
+            *(() if self.limits else ("--no-limits",)),
             stdin=asyncio.subprocess.DEVNULL, stdout=self._log_file(self.sandbox_log), stderr=asyncio.subprocess.STDOUT,
             cwd=self.workdir, start_new_session=True, preexec_fn=_child_setup(self.sandbox_cpus),
         )  # fmt: skip
@@ -331,9 +335,9 @@ class Harness:
             await asyncio.sleep(0.05)
         self._client = SandboxClient(self.base_url, timeout=60.0)
         limits = await self.client.limits()
-        if not limits.get("enabled"):
-            raise BenchError("the sandbox's rate limits are off")
-        progress(f"sandbox at {self.base_url} with Telegram's limits on ({self.workdir})")
+        if bool(limits.get("enabled")) != self.limits:
+            raise BenchError(f"the sandbox's rate limits are {'off' if self.limits else 'on'}")
+        progress(f"sandbox at {self.base_url} with Telegram's limits {'on' if self.limits else 'off'} ({self.workdir})")
 
     # -- the movement ------------------------------------------------------------------------
     def write_config(self) -> None:

@@ -150,7 +150,9 @@ def answer_keyboard(call: Call, language: str) -> dict | None:
     data = f"{ANSWER_PREFIX}{call.id}:"
     buttons = [InlineKeyboardButton(_(ANSWER_BUTTONS[a]), callback_data=data + a.value[0]) for a in Answer]
     headcount = InlineKeyboardButton(_("👥 Report head count"), callback_data=data + "h")
-    return InlineKeyboardMarkup([buttons, [headcount]]).to_dict()
+    # Any member may put joining to the committee's assembly (handlers/call_answers.py).
+    assembly = InlineKeyboardButton(_("🗳 Put to the assembly"), callback_data=data + "a")
+    return InlineKeyboardMarkup([buttons, [headcount, assembly]]).to_dict()
 
 
 def render_tally(call: Call, counts: Tally, *, federation: Federation, language: str, zone: ZoneInfo) -> str:

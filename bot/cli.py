@@ -60,6 +60,27 @@ def main(argv: list[str] | None = None) -> int:
         each.add_argument(
             "--stall", type=float, default=60.0, help="give up when no committee message arrives for so many seconds"
         )
+    ingest = benchmarks.add_parser(
+        "ingest", help="demand submissions and vote presses through the whole bot, with many committees stored"
+    )
+    ingest.add_argument("--committees", type=_at_least(1), default=10_000, help="committees stored (default 10000)")
+    ingest.add_argument("--demands", type=_at_least(0), default=1_000_000, help="demands stored (default 1000000)")
+    ingest.add_argument(
+        "--active", type=_at_least(1), default=1_000, help="committees in session, which the updates come from"
+    )
+    ingest.add_argument("--updates", type=_at_least(1), default=10_000, help="updates per measured phase")
+    ingest.add_argument(
+        "--warmup",
+        type=_at_least(0),
+        default=1_000,
+        help="random updates before measuring, after a demand and votes in every committee in session (default 1000)",
+    )
+    ingest.add_argument("--rate", type=float, default=1000.0, help="updates/s offered in the latency phase")
+    ingest.add_argument("--votes", type=float, default=0.5, help="share of the updates that are vote presses")
+    ingest.add_argument("--seed", type=int, default=1, help="seed of the stored texts and of the workload")
+    ingest.add_argument("--no-cache", action="store_true", help="write the database anew, do not keep it")
+    ingest.add_argument("--keep", action="store_true", help="keep the temporary folder (config, database, logs)")
+    ingest.add_argument("--profile", type=Path, help="write cProfile stats of the bot's throughput phase here")
 
     args = parser.parse_args(argv)
     handler = {
@@ -178,6 +199,22 @@ def _bench(args: argparse.Namespace) -> int:
         from benchmarks import broadcast
 
         return broadcast.main(args.chats, keep=args.keep, stall_s=args.stall)
+    if args.benchmark == "ingest":
+        from benchmarks import ingest
+
+        return ingest.main(
+            args.committees,
+            args.demands,
+            args.active,
+            args.updates,
+            warmup=args.warmup,
+            rate=args.rate,
+            votes=args.votes,
+            seed=args.seed,
+            use_cache=not args.no_cache,
+            keep=args.keep,
+            profile=args.profile,
+        )
     from benchmarks import crash
 
     return crash.main(args.chats, args.kills, args.seed, keep=args.keep, stall_s=args.stall)

@@ -30,11 +30,18 @@ DESCRIPTIONS = {
     "demand": N_("Put a demand forward"),
     "demands": N_("This committee's demands"),
     "propose": N_("Put a proposal to the assembly"),
+    "delegates": N_("Delegates and their mandates"),
+    "elect": N_("Put a delegate's election to the assembly"),
+    "alternate": N_("Put a delegate's alternate to the assembly"),
+    "recall": N_("Put a delegate's recall to the assembly"),
 }
 
 MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
     "private": (BotCommandScopeAllPrivateChats(), ("start", "help", "verify", "settings")),
-    "groups": (BotCommandScopeAllGroupChats(), ("committee", "calls", "demand", "demands", "propose", "help")),
+    "groups": (
+        BotCommandScopeAllGroupChats(),
+        ("committee", "calls", "demand", "demands", "propose", "delegates", "help"),
+    ),
     "group admins": (
         BotCommandScopeAllChatAdministrators(),
         (
@@ -46,6 +53,10 @@ MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
             "demand",
             "demands",
             "propose",
+            "delegates",
+            "elect",
+            "alternate",
+            "recall",
             "settings",
             "council",
             "approve",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from domain.demands import Threshold
 from domain.federation import CouncilSeat, Federation, Region
 
 LANGUAGES = ("en", "ru", "kk", "es", "de")
@@ -58,6 +59,9 @@ class Config:
     reminder_hours: tuple[float, ...] = (24.0, 1.0)
     decision_hours: float = 24.0
     decision_quorum: float = 0.5
+    delegate_reminder_hours: float = 24.0
+    council_threshold: Threshold = field(default_factory=lambda: Threshold(committees=3))
+    coordinating_threshold: Threshold = field(default_factory=lambda: Threshold(committees=3, regions=2))
     source: Path | None = None
 
 
@@ -181,7 +185,19 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     read = _Reader(problems)
     read.unknown(
         raw,
-        {"telegram", "secrets", "storage", "privacy", "i18n", "registration", "calls", "decisions", "federation"},
+        {
+            "telegram",
+            "secrets",
+            "storage",
+            "privacy",
+            "i18n",
+            "registration",
+            "calls",
+            "decisions",
+            "delegates",
+            "demands",
+            "federation",
+        },
         "",
     )
 
@@ -240,6 +256,18 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     decision_hours = read.value(decisions, "deadline_hours", "decisions", float, 24.0, _decision_hours)
     decision_quorum = read.value(decisions, "quorum", "decisions", float, 0.5, _fraction)
 
+    delegates = read.table(raw, "delegates", "")
+    read.unknown(delegates, {"term_reminder_hours"}, "delegates")
+    delegate_reminder_hours = read.value(delegates, "term_reminder_hours", "delegates", float, 24.0, _decision_hours)
+
+    demands = read.table(raw, "demands", "")
+    read.unknown(demands, {"council_committees", "coordinating_committees", "coordinating_regions"}, "demands")
+    council_threshold = Threshold(committees=read.value(demands, "council_committees", "demands", int, 3, _positive))
+    coordinating_threshold = Threshold(
+        committees=read.value(demands, "coordinating_committees", "demands", int, 3, _positive),
+        regions=read.value(demands, "coordinating_regions", "demands", int, 2, _positive),
+    )
+
     storage_path = read.value(storage, "path", "storage", str, "asamblea.sqlite3")
     retention_days = read.value(privacy, "retention_days", "privacy", int, 90, _positive)
     default_language = read.value(i18n, "default_language", "i18n", str, "ru", _one_of(LANGUAGES))
@@ -260,6 +288,9 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         council_code_hours=council_code_hours,
         decision_hours=decision_hours,
         decision_quorum=decision_quorum,
+        delegate_reminder_hours=delegate_reminder_hours,
+        council_threshold=council_threshold,
+        coordinating_threshold=coordinating_threshold,
         reminder_hours=tuple(sorted({float(h) for h in reminder_hours}, reverse=True)),
         source=source,
     )

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+import time
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, start_polling_application, stop_polling_application
+from bot.clock import ScaledClock
 from bot.config import Config, parse_config
 from bot.council_codes import issue_code
 from bot.credentials import Credentials
@@ -23,6 +25,8 @@ from bot.sandbox.server import SandboxServer
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config.example.toml"
 WAIT_S = 15.0
+# The demo clock runs 360 times faster than real time: an hour passes in ten seconds.
+DEMO_SPEED = 360.0
 
 
 def demo_config(base_url: str, database: Path) -> Config:
@@ -30,6 +34,10 @@ def demo_config(base_url: str, database: Path) -> Config:
     raw["telegram"]["base_url"] = base_url
     raw["storage"]["path"] = str(database)
     raw["i18n"]["default_language"] = "en"
+    # The demo's movement is small and its assemblies quick: a decision is open an hour of
+    # the demo clock (ten seconds), and two committees of a region bring a demand to its council.
+    raw["decisions"]["deadline_hours"] = 1.0
+    raw["demands"]["council_committees"] = 2
     return parse_config(raw)
 
 
@@ -84,11 +92,13 @@ class Stage:
             print(_indent(f"[{self.titles[chat_id]}] bot, to {self.names[user['id']]} only: {answer['text']}"))
         return await self.show(chat_id, expect=changes)
 
-    async def press_action(self, chat_id: int, user: dict[str, Any], message: dict, action: str) -> list[dict]:
+    async def press_action(
+        self, chat_id: int, user: dict[str, Any], message: dict, action: str, *, changes: bool = True
+    ) -> list[dict]:
         """Tap the button whose data ends with `action` (its label may be in any language)."""
         rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
         label = next(b["text"] for row in rows for b in row if b.get("callback_data", "").endswith(action))
-        return await self.press(chat_id, user, message, label)
+        return await self.press(chat_id, user, message, label, changes=changes)
 
     async def show_when(self, chat_id: int, contains: str) -> list[dict]:
         """Wait until the chat shows a text (a tally is edited every few seconds), then print."""
@@ -129,7 +139,7 @@ async def run_demo(output: Path) -> int:
         async with SandboxServer() as server, SandboxClient(server.base_url) as client:
             config = demo_config(server.base_url, Path(workdir) / "demo.sqlite3")
             credentials = Credentials(bot_token=server.token, secret_key=secrets.token_bytes(32))
-            application = build_application(config, credentials)
+            application = build_application(config, credentials, clock=ScaledClock(time.time(), DEMO_SPEED))
             await start_polling_application(application, poll_timeout=1)
             try:
                 await _play(Stage(client), application, config)
@@ -212,6 +222,7 @@ async def _play(stage: Stage, application: Any, config: Config) -> None:
     committees = {"zhanaozen": zhanaozen, "aktau": aktau, "atyrau": atyrau}
     people = {"nurlan": nurlan, "dana": dana, "marat": marat, "saule": saule, "aigerim": aigerim}
     await _calls(stage, committees, people, mangystau, coordinating)
+    await _demands(stage, committees, people, mangystau, coordinating)
 
 
 async def _calls(
@@ -261,3 +272,54 @@ async def _calls(
     stage.titles[marat["id"]] = "Marat, private chat with the bot"
     await stage.say(marat["id"], marat, f"/verify {code}")
     await stage.say(marat["id"], marat, "/verify ABCDE-FGHJK")
+
+
+GAS_PRICE = "Вернуть цену на сжиженный газ 50 тенге за литр"
+RESIGNATION = "Отставка правительства"
+
+
+async def _demands(
+    stage: Stage, committees: dict[str, int], people: dict[str, dict], mangystau: int, coordinating: int
+) -> None:
+    """The Zhanaozen demands, endorsed by assemblies in two regions, rise to the coordinating council."""
+    zhanaozen, aktau, atyrau = committees["zhanaozen"], committees["aktau"], committees["atyrau"]
+    nurlan, dana, marat, saule, aigerim = (people[n] for n in ("nurlan", "dana", "marat", "saule", "aigerim"))
+    worker = await stage.person("Oil worker", "ru")
+    await stage.client.set_member(zhanaozen, worker["id"], "member")
+
+    stage.narrate("Zhanaozen puts its demands forward; one member does it privately, through the committee's link")
+    await stage.say(zhanaozen, worker, f"/demand {GAS_PRICE}")
+    shown = await stage.say(zhanaozen, nurlan, "/demand link")
+    link = next(word for m in shown for word in m["text"].split() if "?start=d_" in word)
+    stage.titles[worker["id"]] = "Oil worker, private chat with the bot"
+    await stage.say(worker["id"], worker, "/start " + link.split("?start=", 1)[1])
+    await stage.say(worker["id"], worker, RESIGNATION)
+    await stage.show(zhanaozen)
+    stage.narrate("Aktau and Tengiz put the same demands forward, in the same words")
+    await stage.say(aktau, marat, f"/demand {GAS_PRICE}!")
+    await stage.say(aktau, marat, f"/demand {RESIGNATION}!")
+    await stage.say(atyrau, saule, f"/demand {GAS_PRICE.lower()}")
+    await stage.say(atyrau, saule, f"/demand {RESIGNATION.lower()}")
+
+    stage.narrate("Each committee's assembly decides on its demands (consensus, open an hour)")
+    voters = {zhanaozen: (nurlan, worker), aktau: (dana, marat), atyrau: (saule,)}
+    for chat, people_here in voters.items():
+        listed = (await stage.say(chat, people_here[0], "/demands"))[-1]
+        for row in listed["reply_markup"]["inline_keyboard"]:
+            shown = await stage.press(chat, people_here[0], listed, row[0]["text"])
+            proposal = next(m for m in shown if m.get("reply_markup"))
+            for person in people_here:
+                await stage.press_action(chat, person, proposal, ":agree", changes=False)
+    endorsed = {zhanaozen: "поддержано этим комитетом", aktau: "endorsed by this committee"}
+    for chat in voters:
+        await stage.show_when(chat, endorsed.get(chat, "endorsed by this committee"))
+
+    stage.narrate("Aktau's and Tengiz's demands are the same as Zhanaozen's: they become one, and rise")
+    await stage.show_when(mangystau, "#2 rises to this council")
+    risen = await stage.show_when(coordinating, "#2 rises to this council")
+    stage.narrate("The coordinating council adopts them into the common programme")
+    for message in [m for m in risen if m.get("reply_markup")]:
+        await stage.press_action(coordinating, aigerim, message, ":a")
+    for chat in voters:
+        await stage.show_when(chat, "📣")
+    await stage.say(coordinating, aigerim, "/programme")

@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import aiosqlite
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -158,13 +158,13 @@ class OutboxSender:
             # after a crash, only rows whose request may really have left are sent again.
             async with self.overall.turn() as sent:
                 async with self.store.db.transaction() as tx:
-                    claimed = await self.store.outbox.claim(tx, item.id)
-                if claimed:
+                    claimed = await self.store.outbox.claim(tx, item)
+                if claimed is not None:
                     sent()
-            if not claimed:
+            if claimed is None:
                 return  # dropped meanwhile (a cancelled call's copy)
             self.pacing.record(item.recipient, item.chat_id, time.monotonic())
-            await self._attempt(item)
+            await self._attempt(claimed)  # as the row reads now: it may have been rewritten since `due`
         except Exception:
             log.exception("outbox: could not deliver message %d; it stays queued", item.id)
         finally:
@@ -189,7 +189,8 @@ class OutboxSender:
             return await self.bot.edit_message_text(
                 item.text, chat_id=item.chat_id, message_id=item.target_message_id, reply_markup=markup
             )
-        return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup)
+        quote = ReplyParameters(item.reply_to, allow_sending_without_reply=True) if item.reply_to else None
+        return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup, reply_parameters=quote)
 
     async def _attempt(self, item: OutboxItem) -> None:
         try:

@@ -41,6 +41,25 @@ class Rule(StrEnum):
     MAJORITY = "majority"
 
 
+class Kind(StrEnum):
+    """What a decision is about, and so what passing it does: a proposal only records the will of the
+    assembly; the others are opened by the bot and act when they pass (endorse a demand, answer a
+    call, elect, give an alternate to or recall a delegate, change the rule or its fallback)."""
+
+    PROPOSAL = "proposal"
+    ENDORSE = "endorse"
+    JOIN_CALL = "join_call"
+    ELECT = "elect"
+    ALTERNATE = "alternate"
+    RECALL = "recall"
+    RULE = "rule"
+    FALLBACK = "fallback"
+
+
+# The fallbacks a committee can choose in /settings: none, or after this many blocked rounds.
+FALLBACK_CHOICES: tuple[int | None, ...] = (None, 2, 3)
+
+
 class Choice(StrEnum):
     AGREE = "agree"
     STAND_ASIDE = "stand_aside"

@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import TypeVar
 
 MANDATE_MAX = 500
+TERM_DAYS_MAX = 3 * 365
+DAY_S = 24 * 3600
 
 _T = TypeVar("_T")
 
@@ -28,7 +30,10 @@ class Source(StrEnum):
 class DelegateRefused(Exception):
     """Why a delegate step is not allowed; `reason` is a message key.
 
-    Reasons: "not-a-delegate", "admin-not-recallable", "mandate-too-long".
+    Reasons: "not-a-delegate", "admin-not-recallable", "mandate-too-long", "no-mandate" (an
+    election needs one), "bad-term" (a term is a whole number of days, 1 to TERM_DAYS_MAX),
+    "no-term" (only a delegate with a term has an alternate), "past-half-term" (too late for an
+    alternate to take over), "has-alternate", "own-alternate".
     """
 
     def __init__(self, reason: str) -> None:
@@ -79,6 +84,69 @@ def clean_mandate(text: str) -> str:
     if len(mandate) > MANDATE_MAX:
         raise DelegateRefused("mandate-too-long")
     return mandate
+
+
+def parse_election(text: str) -> tuple[int | None, str]:
+    """`[DAYS] | MANDATE` (or just `MANDATE`, without a term): the term in days and the mandate.
+
+    Without "|" everything is the mandate, so a mandate that starts with a number stays whole.
+    """
+    days: int | None = None
+    term, separator, mandate = text.partition("|")
+    if not separator:
+        term, mandate = "", text
+    term = term.strip()
+    if term:
+        if not (term.isascii() and term.isdigit()) or not 1 <= int(term) <= TERM_DAYS_MAX:
+            raise DelegateRefused("bad-term")
+        days = int(term)
+    cleaned = clean_mandate(mandate)
+    if not cleaned:
+        raise DelegateRefused("no-mandate")
+    return days, cleaned
+
+
+def serving(term: Term | None, now: int, holder: _T, alternate: _T | None) -> _T:
+    """Who holds an office at `now`; an office without a term is the holder's until recalled."""
+    if term is None:
+        return holder
+    return who_serves(term, now, holder, alternate)
+
+
+def check_alternate(term: Term | None, now: int, *, has_alternate: bool, own: bool) -> None:
+    """An alternate takes over at half term: only for a term, before its half, one per office,
+    and never the holder themself."""
+    if term is None:
+        raise DelegateRefused("no-term")
+    if own:
+        raise DelegateRefused("own-alternate")
+    if has_alternate:
+        raise DelegateRefused("has-alternate")
+    if now >= term.half:
+        raise DelegateRefused("past-half-term")
+
+
+class Notice(StrEnum):
+    """What the assembly is told about a term, each once: the rotation, the coming end, the end."""
+
+    ROTATION = "rotation"
+    REMINDER = "reminder"
+    END = "end"
+
+
+def term_notices(term: Term, *, has_alternate: bool, warn_s: int) -> dict[Notice, int]:
+    """When each notice of a term is due (unix seconds).
+
+    The rotation only with an alternate; the reminder `warn_s` before the end, left out when that
+    falls before the term starts (a term shorter than the warning needs no reminder).
+    """
+    due = {}
+    if has_alternate:
+        due[Notice.ROTATION] = term.half
+    if term.ends_at - warn_s > term.starts_at:
+        due[Notice.REMINDER] = term.ends_at - warn_s
+    due[Notice.END] = term.ends_at
+    return due
 
 
 def check_recall(source: Source | None) -> None:

@@ -54,7 +54,7 @@ from domain.codes import new_call_code
 from domain.committees import Committee, Status
 from domain.federation import Federation
 from domain.when import WhenRefused, parse_when
-from handlers.common import answer_query, answered_prompt, chat_language, reply, translator, update_is_from_admin
+from handlers.common import answer_query, answered_prompt, chat_language, reply, translator, update_is_from_delegate
 from storage.calls import Call
 from storage.councils import Council
 
@@ -184,7 +184,7 @@ async def issue_command(update: Update, context: AsambleaContext, command: str) 
     if isinstance(seat, str):
         await reply(update, _(seat))
         return
-    if not await update_is_from_admin(update, context):
+    if not await update_is_from_delegate(update, context):
         await reply(update, _("Only delegates (the admins of this chat) can issue calls."))
         return
     arguments = command_arguments(update)
@@ -379,7 +379,7 @@ async def draft_button(update: Update, context: AsambleaContext) -> None:
     if call.status != "draft":
         await answer_query(update, _("This call has already been sent."), alert=True)
         return
-    if not await update_is_from_admin(update, context):
+    if not await update_is_from_delegate(update, context):
         await answer_query(update, _("Only delegates (the admins of this chat) can issue calls."), alert=True)
         return
     if action == "drop":
@@ -599,7 +599,7 @@ async def manage_button(update: Update, context: AsambleaContext) -> None:
     if call.status != "active":
         await answer_query(update, _("This call was cancelled; it can no longer be changed."), alert=True)
         return
-    if not await update_is_from_admin(update, context):
+    if not await update_is_from_delegate(update, context):
         await answer_query(update, _("Only delegates (the admins of this chat) can change a call."), alert=True)
         return
     if action == "edit":
@@ -680,7 +680,7 @@ async def update_reply(update: Update, context: AsambleaContext) -> None:
         context.chat_data.pop("call_update_prompt", None)
         await reply(update, _("This call was cancelled; it can no longer be changed."))
         return
-    if not await update_is_from_admin(update, context):
+    if not await update_is_from_delegate(update, context):
         await reply(update, _("Only delegates (the admins of this chat) can change a call."))
         return
     fields = split_fields(message.text or "")

@@ -1,8 +1,10 @@
-"""What every handler needs: the chat's language, a translator, replies, and who is an admin."""
+"""What every handler needs: the chat's language, a translator, replies, and who is an admin,
+a delegate or a member."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 import aiosqlite
 from telegram import ChatMember, Message, Update
@@ -18,6 +20,11 @@ log = logging.getLogger(__name__)
 ANONYMOUS_ADMIN_ID = 1087968824
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+GONE_STATUSES = (ChatMember.LEFT, ChatMember.BANNED)
+# A member seen in a group is believed to be one for this long (real seconds) before Telegram is
+# asked again: voting is the busiest thing a committee does, and a vote should not wait for two
+# round trips to Telegram. Someone who left is never remembered, so they are asked about each time.
+MEMBER_SEEN_S = 60.0
 
 
 async def chat_language(update: Update, context: AsambleaContext) -> str:
@@ -103,3 +110,41 @@ async def update_is_from_admin(update: Update, context: AsambleaContext) -> bool
     if user is None:
         return False
     return await is_chat_admin(context, chat.id, user.id)
+
+
+async def update_is_from_elected_delegate(update: Update, context: AsambleaContext) -> bool:
+    """Whether the person behind an update serves one of the elected offices of the chat's committee
+    now: the holder before half term, the alternate from then on (domain/delegates.py)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type not in GROUP_TYPES:
+        return False
+    store = context.store
+    async with store.db.read() as conn:
+        committee = await store.committees.by_chat(conn, chat.id)
+        return committee is not None and await store.delegates.serves(conn, committee.id, user.id, now=context.now())
+
+
+async def update_is_from_delegate(update: Update, context: AsambleaContext) -> bool:
+    """Whether the person behind an update is a delegate of the chat: one of its Telegram admins
+    (delegates by default), or an elected delegate of its committee who serves now."""
+    return await update_is_from_elected_delegate(update, context) or await update_is_from_admin(update, context)
+
+
+async def update_is_from_member(update: Update, context: AsambleaContext) -> bool | None:
+    """Whether the person behind an update is in the chat (None: Telegram could not be asked)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return False
+    seen: dict[int, float] = context.chat_data.setdefault("members_seen", {}) if context.chat_data is not None else {}
+    if seen.get(user.id, 0.0) > time.monotonic():
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:
+        log.warning("membership check failed: %s", type(exc).__name__)
+        return None
+    if member.status in GONE_STATUSES or (member.status == ChatMember.RESTRICTED and not member.is_member):
+        seen.pop(user.id, None)
+        return False
+    seen[user.id] = time.monotonic() + MEMBER_SEEN_S
+    return True

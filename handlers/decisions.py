@@ -2,17 +2,26 @@
 
 A committee decides by the rule it picked in /settings: `consensus` (passes at the deadline if
 nobody blocks; stand-asides and objections are counted and shown; a block sends it back for
-negotiation, and a delegate can open a new round) or `majority` (a quorum of the group's
-members and more yes than no). The rules are domain/decisions.py. Voices are kept by pseudonym,
-changeable until the deadline; the result names no one. Deadlines are JobQueue jobs, re-created
-from the database at start; closing is one transaction that a second alarm finds done.
+negotiation, and a delegate can open a new round; optionally a supermajority decides after some
+blocked rounds) or `majority` (a quorum of the group's members and more yes than no). The rules
+are domain/decisions.py. Voices are kept by pseudonym, changeable until the deadline; the result
+names no one. Deadlines are JobQueue jobs, re-created from the database at start; closing is one
+transaction that a second alarm finds done.
+
+Besides proposals, the bot puts questions to the assembly itself (`ask_assembly`): endorsing a
+demand, joining a call, electing, giving an alternate to or recalling a delegate, changing the rule
+or its fallback. What a passed one does is its kind's effect, applied in the transaction that
+closes it; each capability says what its kinds do with `on_pass` when it registers.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+import aiosqlite
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
@@ -20,11 +29,29 @@ from bot import escalation
 from bot.call_messages import when_text, zone_of
 from bot.clock import real_seconds_until
 from bot.context import AsambleaContext
-from bot.i18n import N_, Gettext, gettext_for
+from bot.i18n import N_, Gettext, gettext_for, ngettext_for
+from domain.committees import Committee
 from domain.committees import Status as CommitteeStatus
-from domain.decisions import Choice, Rule, RuleSettings, Status, choices_for, outcome
+from domain.decisions import (
+    Choice,
+    DecisionRefused,
+    Kind,
+    Rule,
+    RuleSettings,
+    Status,
+    check_vote,
+    choices_for,
+    outcome,
+)
 from domain.demands import TEXT_MAX, DemandRefused, clean_demand
-from handlers.common import answer_query, chat_language, reply, translator, update_is_from_admin
+from handlers.common import (
+    answer_query,
+    chat_language,
+    reply,
+    translator,
+    update_is_from_delegate,
+    update_is_from_member,
+)
 from storage.decisions import Decision
 
 log = logging.getLogger(__name__)
@@ -58,6 +85,52 @@ RESULTS = {
     Status.NO_VOICES: N_("⏸ No decision: nobody gave a voice."),
 }
 RULE_NAMES = {Rule.CONSENSUS: N_("consensus"), Rule.MAJORITY: N_("majority")}
+VOTE_REFUSALS = {
+    "closed": N_("This round is closed; voices are no longer taken."),
+    "choice-not-in-rule": N_("This button is no longer valid."),
+    "same-choice": N_("That is already your voice. You can change it to another until the round closes."),
+}
+NOT_A_MEMBER = N_("Only the members of the committee deciding this can vote on it.")
+
+# What a passed decision of a kind does, inside the transaction that closes it; it returns a line
+# for the result (what was done, or why nothing could be). Filled by `on_pass`.
+Effect = Callable[[aiosqlite.Connection, AsambleaContext, Decision, Committee, Gettext], Awaitable[str | None]]
+EFFECTS: dict[Kind, Effect] = {}
+
+
+def on_pass(kind: Kind, effect: Effect) -> None:
+    """Say what a passed decision of this kind does (each capability, for its kinds, in its register())."""
+    EFFECTS[kind] = effect
+
+
+def settings_of(decision: Decision, quorum: float) -> RuleSettings:
+    """The rule a decision was opened under, with its fallback."""
+    rule = Rule(decision.rule)
+    return RuleSettings(
+        rule=rule,
+        deadline_hours=decision.deadline_hours,
+        quorum=quorum,
+        fallback_after_rounds=decision.fallback_after_rounds if rule is Rule.CONSENSUS else None,
+    )
+
+
+def fallback_line(language: str, settings: RuleSettings, round_number: int) -> str | None:
+    """How a consensus round with a fallback passes despite blocks; None without a fallback."""
+    if settings.fallback_after_rounds is None:
+        return None
+    _ = gettext_for(language)
+    if settings.is_fallback_round(round_number):
+        return _(
+            "This round passes despite blocks with a two-thirds supermajority of agree among agree, object and block."
+        )
+    ngettext = ngettext_for(language)
+    return (
+        ngettext(
+            "After {rounds} blocked round, a later round passes with a two-thirds supermajority.",
+            "After {rounds} blocked rounds, a later round passes with a two-thirds supermajority.",
+            settings.fallback_after_rounds,
+        )
+    ).format(rounds=settings.fallback_after_rounds)
 
 
 def proposal_text(_: Gettext, decision: Decision, language: str, zone) -> str:
@@ -71,6 +144,9 @@ def proposal_text(_: Gettext, decision: Decision, language: str, zone) -> str:
             "Rule: {rule}. Open until {when}. One voice each, changeable until then; the result shows only counts."
         ).format(rule=_(RULE_NAMES[rule]), when=when_text(decision.closes_at, language, zone)),
     ]
+    fallback = fallback_line(language, settings_of(decision, 0.5), decision.round)
+    if fallback:
+        lines.append(fallback)
     return "\n".join(lines)
 
 
@@ -84,13 +160,57 @@ def vote_keyboard(_: Gettext, decision: Decision) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-async def put_to_assembly(update: Update, context: AsambleaContext, decision: Decision, region: str) -> None:
-    """Set the round's deadline and post the proposal with its voting buttons in the group."""
+async def put_to_assembly(
+    update: Update, context: AsambleaContext, decision: Decision, region: str, *, reply_to: Message | None = None
+) -> None:
+    """Set the round's deadline and post the proposal with its voting buttons in the group
+    (in answer to `reply_to` when the question is about that message, e.g. its author's election)."""
     schedule(context.application, decision)
     language = await chat_language(update, context)
     _ = gettext_for(language)
     zone = zone_of(context.config.federation, region)
-    await reply(update, proposal_text(_, decision, language, zone), reply_markup=vote_keyboard(_, decision))
+    text, markup = proposal_text(_, decision, language, zone), vote_keyboard(_, decision)
+    if reply_to is not None:
+        await reply_to.reply_text(text, do_quote=True, reply_markup=markup)
+    else:
+        await reply(update, text, reply_markup=markup)
+
+
+async def ask_assembly(
+    update: Update,
+    context: AsambleaContext,
+    committee: Committee,
+    *,
+    kind: Kind,
+    text: str,
+    payload: Mapping[str, Any],
+    subject: str,
+    reply_to: Message | None = None,
+) -> Decision | str:
+    """Put a question the bot opens (a call, an election, a setting) to the committee's assembly under
+    its current rule, and post it; or the reason (a message) why not: the committee is not active, or
+    the same question (`subject`) is already before the assembly."""
+    if committee.status is not CommitteeStatus.ACTIVE:
+        return N_("Decisions are for the assembly of an active committee.")
+    store = context.store
+    user = update.effective_user
+    async with store.db.transaction() as tx:
+        if await store.decisions.pending_on(tx, committee.id, subject) is not None:
+            return N_("This is already before the assembly; a second decision on it waits until the first is over.")
+        decision = await store.decisions.open(
+            tx,
+            committee_id=committee.id,
+            text=text,
+            rule=await store.decisions.rule_of(tx, committee.id) or Rule.CONSENSUS.value,
+            deadline_hours=context.config.decision_hours,
+            opened_by=user.id if user else committee.chat_id,
+            now=context.now(),
+            kind=kind.value,
+            payload=payload,
+            subject=subject,
+        )
+    await put_to_assembly(update, context, decision, committee.region, reply_to=reply_to)
+    return decision
 
 
 async def propose_command(update: Update, context: AsambleaContext) -> None:
@@ -126,8 +246,25 @@ async def propose_command(update: Update, context: AsambleaContext) -> None:
     await put_to_assembly(update, context, decision, committee.region)
 
 
+def vote_problem(
+    decision: Decision | None, round_number: int, choice: Choice, previous: str | None, now: int
+) -> str | None:
+    """Why a voice cannot be taken (a message), or None: see domain.decisions.check_vote."""
+    if decision is None:
+        return N_("This button is no longer valid.")
+    closes_at = decision.closes_at if decision.status == "open" and round_number == decision.round else now
+    try:
+        check_vote(
+            Rule(decision.rule), choice, previous=Choice(previous) if previous else None, now=now, closes_at=closes_at
+        )
+    except DecisionRefused as refused:
+        return VOTE_REFUSALS[refused.reason]
+    return None
+
+
 async def vote_button(update: Update, context: AsambleaContext) -> None:
-    """A member's voice; the latest counts, until the deadline."""
+    """A member's voice; the latest counts, until the deadline. The same voice twice, a voice from
+    outside the committee or after the deadline is refused and writes nothing."""
     _ = await translator(update, context)
     store = context.store
     try:
@@ -137,18 +274,27 @@ async def vote_button(update: Update, context: AsambleaContext) -> None:
         await answer_query(update, _("This button is no longer valid."), alert=True)
         return
     user = update.effective_user
-    async with store.db.transaction() as tx:
-        decision = await store.decisions.get(tx, decision_id)
-        committee = await store.committees.by_chat(tx, update.effective_chat.id)
-        if decision is None or committee is None or committee.id != decision.committee_id:
-            problem = N_("This button is no longer valid.")
-        elif decision.status != "open" or round_number != decision.round or context.now() >= decision.closes_at:
-            problem = N_("This round is closed; voices are no longer taken.")
-        elif choice not in choices_for(Rule(decision.rule)):
-            problem = N_("This button is no longer valid.")
-        else:
-            problem = None
-            await store.decisions.vote(tx, decision, voter=user.id, choice=choice.value, now=context.now())
+    async with store.db.read() as conn:
+        decision = await store.decisions.get(conn, decision_id)
+        committee = await store.committees.by_chat(conn, update.effective_chat.id)
+        previous = await store.decisions.voice_of(conn, decision, user.id) if decision else None
+    problem = vote_problem(decision, round_number, choice, previous, context.now())
+    if problem is None and (committee is None or committee.id != decision.committee_id):
+        problem = NOT_A_MEMBER  # a button copied into another chat
+    if problem is None:
+        member = await update_is_from_member(update, context)
+        if member is None:
+            problem = N_("I could not check that you are in this group; try again in a moment.")
+        elif not member:
+            problem = NOT_A_MEMBER
+    if problem is None:
+        async with store.db.transaction() as tx:  # the deadline or another press may have come meanwhile
+            decision = await store.decisions.get(tx, decision_id)
+            problem = vote_problem(
+                decision, round_number, choice, await store.decisions.voice_of(tx, decision, user.id), context.now()
+            )
+            if problem is None:
+                await store.decisions.vote(tx, decision, voter=user.id, choice=choice.value, now=context.now())
     if problem:
         await answer_query(update, _(problem), alert=True)
         return
@@ -173,8 +319,8 @@ async def round_button(update: Update, context: AsambleaContext) -> None:
     if decision is None or committee is None or committee.id != decision.committee_id:
         await answer_query(update, _("This button is no longer valid."), alert=True)
         return
-    if not await update_is_from_admin(update, context):
-        await answer_query(update, _("Only delegates (the admins of this group) can open a new round."), alert=True)
+    if not await update_is_from_delegate(update, context):
+        await answer_query(update, _("Only the committee's delegates can open a new round."), alert=True)
         return
     async with store.db.transaction() as tx:
         reopened = await store.decisions.new_round(tx, decision, now=context.now())
@@ -226,9 +372,7 @@ async def close_decision(context: AsambleaContext) -> None:
         members = max(0, await context.bot.get_chat_member_count(committee.chat_id) - 1)
     except TelegramError:
         members = None
-    settings = RuleSettings(
-        rule=Rule(decision.rule), deadline_hours=decision.deadline_hours, quorum=context.config.decision_quorum
-    )
+    settings = settings_of(decision, context.config.decision_quorum)
     async with store.db.transaction() as tx:
         voices = {voter: Choice(choice) for voter, choice in (await store.decisions.voices(tx, decision)).items()}
         result = outcome(settings, voices, members=members, round_number=decision.round)
@@ -240,6 +384,8 @@ async def close_decision(context: AsambleaContext) -> None:
         if endorsed:
             await store.demands.endorse(tx, decision.demand_id, committee.id, now=context.now())
             await escalation.support_changed(tx, store, context.config, decision.demand_id, now=context.now())
+        effect = EFFECTS.get(Kind(decision.kind)) if result.passed else None
+        done = await effect(tx, context, decision, committee, _) if effect else None
         counts = " · ".join(f"{_(CHOICE_NAMES[c])}: {result.counts.get(c, 0)}" for c in choices_for(settings.rule))
         text = "\n".join(
             [
@@ -250,8 +396,12 @@ async def close_decision(context: AsambleaContext) -> None:
                 counts,
             ]
         )
+        if result.by_supermajority:
+            text += "\n" + _("It passed despite blocks, by the two-thirds supermajority of a fallback round.")
         if endorsed:
             text += "\n" + _("Demand #{id} is now endorsed by this committee.").format(id=decision.demand_id)
+        if done:
+            text += "\n" + done
         markup = None
         if result.status is Status.BLOCKED:
             markup = InlineKeyboardMarkup(

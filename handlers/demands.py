@@ -19,8 +19,8 @@ from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext, gettext_for
 from domain.committees import Committee, Status
 from domain.decisions import Rule
-from domain.demands import TEXT_MAX, DemandRefused, clean_demand, is_same
-from handlers.common import answer_query, reply, translator, update_is_from_admin
+from domain.demands import TEXT_MAX, DemandRefused, clean_demand
+from handlers.common import answer_query, reply, translator, update_is_from_delegate
 from handlers.decisions import put_to_assembly
 from handlers.start import private_text
 
@@ -28,6 +28,8 @@ LINK_PREFIX = "d_"
 ENDORSE_PREFIX = "v1:de:"
 TOKEN_BYTES = 18  # 24 URL-safe characters, 144 bits: a link cannot be guessed
 LIST_MAX = 30
+ACK_PURPOSE = "demand-ack"  # the outbox row acknowledging a group's demands
+ACK_LISTED = 20  # demand numbers an acknowledgement lists; more are counted
 
 STATUS_LABELS = {
     "proposed": N_("proposed"),
@@ -63,26 +65,37 @@ async def active_committee(update: Update, context: AsambleaContext) -> Committe
 
 
 async def demand_command(update: Update, context: AsambleaContext) -> None:
-    """/demand TEXT (any member), /demand link (delegates)."""
+    """/demand TEXT (any member), /demand link (delegates).
+
+    A recorded demand is acknowledged through the outbox, not by a reply here: in a busy group
+    the answers wait for Telegram's limits there (one message every few seconds per group), and
+    the acknowledgement still waiting takes the demands that come meanwhile ("Demands #12, #13
+    are recorded"). Answers that record nothing are sent without the handler waiting for them."""
     _ = await translator(update, context)
     committee = await active_committee(update, context)
     if isinstance(committee, str):
-        await reply(update, _(committee))
+        answer_later(update, context, _(committee))
         return
-    text = (update.effective_message.text or "").split(maxsplit=1)
+    message = update.effective_message
+    text = (message.text or "").split(maxsplit=1)
     argument = text[1] if len(text) > 1 else ""
     if not argument.strip():
-        await reply(update, usage(_))
+        answer_later(update, context, usage(_))
         return
     if argument.strip().casefold() == "link":
         await send_link(update, context, committee)
         return
     user = update.effective_user
-    outcome = await put_forward(context, committee, argument, via="group", by=user.id if user else committee.chat_id)
+    by = user.id if user else committee.chat_id
+    outcome = await put_forward(context, committee, argument, via="group", by=by, message_id=message.message_id, _=_)
     if isinstance(outcome, str):
-        await reply(update, outcome_text(_, outcome))
-        return
-    await reply(update, _("Demand #{id} is recorded. /demands lists this committee's demands.").format(id=outcome))
+        answer_later(update, context, outcome_text(_, outcome))
+
+
+def answer_later(update: Update, context: AsambleaContext, text: str) -> None:
+    """Reply without holding the handler while Telegram's limits hold the reply (errors go to the
+    error handler, as the handler's own would)."""
+    context.application.create_task(reply(update, text), update=update, name="demand-answer")
 
 
 def outcome_text(_: Gettext, reason: str) -> str:
@@ -91,20 +104,44 @@ def outcome_text(_: Gettext, reason: str) -> str:
     return _(REFUSALS[reason]).format(max=TEXT_MAX)
 
 
-async def put_forward(context: AsambleaContext, committee: Committee, raw: str, *, via: str, by: int) -> int | str:
-    """Record a demand (and, when it came privately, post it to the group); its id, or why not."""
+def recorded_text(_: Gettext, entries: list[list[int]]) -> tuple[str, int | None]:
+    """The acknowledgement of the demands recorded while it waited, as [demand id, message id]
+    entries: one demand quotes its message; several are listed, the first ACK_LISTED by number."""
+    if len(entries) == 1:
+        demand_id, message_id = entries[0]
+        return _("Demand #{id} is recorded. /demands lists this committee's demands.").format(id=demand_id), message_id
+    ids = ", ".join(f"#{demand_id}" for demand_id, _message in entries[:ACK_LISTED])
+    if len(entries) > ACK_LISTED:
+        ids = _("{ids} and {count} more").format(ids=ids, count=len(entries) - ACK_LISTED)
+    return _("Demands {ids} are recorded. /demands lists this committee's demands.").format(ids=ids), None
+
+
+async def put_forward(
+    context: AsambleaContext,
+    committee: Committee,
+    raw: str,
+    *,
+    via: str,
+    by: int,
+    message_id: int | None = None,
+    _: Gettext | None = None,
+) -> int | str:
+    """Record a demand; its id, or why not.
+
+    From the group (`message_id`, translated by `_`), its acknowledgement joins the committee's
+    waiting one in the outbox; put forward privately, it is posted to the group without its
+    author. Either way in the same transaction as the demand."""
     try:
         text = clean_demand(raw)
     except DemandRefused as refused:
         return refused.reason
     store = context.store
+    now = context.now()
     async with store.db.transaction() as tx:
-        for existing in await store.demands.of_committee(tx, committee.id):
-            if is_same(existing.text, text):
-                return f"duplicate:{existing.id}"
-        demand = await store.demands.add(
-            tx, committee_id=committee.id, text=text, via=via, submitted_by=by, now=context.now()
-        )
+        repeated = await store.demands.repeat_of(tx, committee.id, text)
+        if repeated is not None:
+            return f"duplicate:{repeated}"
+        demand = await store.demands.add(tx, committee_id=committee.id, text=text, via=via, submitted_by=by, now=now)
         if via == "private":
             language = await store.chat_settings.language(tx, committee.chat_id) or context.config.default_language
             _ = gettext_for(language)
@@ -113,16 +150,25 @@ async def put_forward(context: AsambleaContext, committee: Committee, raw: str, 
                 purpose="demand",
                 text=_("📝 Demand #{id}, put forward privately by a member:").format(id=demand.id) + "\n\n" + text,
                 committee_id=committee.id,
-                now=context.now(),
+                now=now,
             )
-    if via == "private":
-        context.outbox.wake()
+        else:
+            translate = _ or gettext_for(context.config.default_language)
+            await store.outbox.collect(
+                tx,
+                purpose=ACK_PURPOSE,
+                committee_id=committee.id,
+                entry=[demand.id, message_id],
+                render=lambda entries: recorded_text(translate, entries),
+                now=now,
+            )
+    context.outbox.wake()
     return demand.id
 
 
 async def send_link(update: Update, context: AsambleaContext, committee: Committee) -> None:
     _ = await translator(update, context)
-    if not await update_is_from_admin(update, context):
+    if not await update_is_from_delegate(update, context):
         await reply(update, _("Only delegates (the admins of this group) can make the private link."))
         return
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -147,7 +193,8 @@ async def demands_command(update: Update, context: AsambleaContext) -> None:
         return
     async with context.store.db.read() as conn:
         demands = await context.store.demands.of_committee(conn, committee.id)
-    if not demands:
+        elsewhere = await context.store.programme.backed_elsewhere(conn, committee.id)
+    if not demands and not elsewhere:
         await reply(update, _("No demands yet.") + "\n" + usage(_))
         return
     lines = [_("Demands of this committee:")]
@@ -168,6 +215,14 @@ async def demands_command(update: Update, context: AsambleaContext) -> None:
         )
     if len(demands) > LIST_MAX:
         lines.append(_("…and {count} earlier ones.").format(count=len(demands) - LIST_MAX))
+    if elsewhere:
+        lines.append(_("Put forward elsewhere too, and backed by this committee:"))
+        lines.extend(
+            _("#{id} ({status}, endorsed by {support} committees): {text}").format(
+                id=d.id, status=_(STATUS_LABELS[d.status]), support=d.support, text=d.text
+            )
+            for d in elsewhere[-LIST_MAX:]
+        )
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 

@@ -22,6 +22,11 @@ GROUP_COMMANDS = (
     "calls",
     "demand",
     "demands",
+    "propose",
+    "elect",
+    "alternate",
+    "recall",
+    "delegates",
 )
 
 
@@ -42,6 +47,8 @@ def private_help(_: Gettext) -> str:
             _("/calls — calls issued here and received here"),
             _("/demand TEXT — put a demand forward; /demands lists them"),
             _("/propose TEXT — put a proposal to the committee's assembly"),
+            _("/delegates — the committee's delegates and their mandates"),
+            _("/elect, /alternate, /recall — as a reply to a member's message: put an election to the assembly"),
             _("/settings — the group's language (admins)"),
             "",
             _("In a council's chat:"),

@@ -17,8 +17,10 @@ from storage.committees import CommitteeRepository
 from storage.councils import CouncilRepository
 from storage.database import Database, WrongSecretKey
 from storage.decisions import DecisionRepository
+from storage.delegates import DelegateRepository
 from storage.demands import DemandRepository
 from storage.outbox import OutboxRepository
+from storage.programme import ProgrammeRepository
 
 __all__ = ["Database", "Store", "WrongSecretKey"]
 
@@ -33,11 +35,14 @@ class Store:
     calls: CallRepository
     demands: DemandRepository
     decisions: DecisionRepository
+    delegates: DelegateRepository
+    programme: ProgrammeRepository
 
     @classmethod
     async def open(cls, path: str | Path, secret_key: bytes) -> Store:
         db = await Database.open(path, secret_key)
         crypto = db.crypto
+        demands = DemandRepository(crypto)
         return cls(
             db=db,
             committees=CommitteeRepository(crypto),
@@ -45,8 +50,10 @@ class Store:
             chat_settings=ChatSettingsRepository(crypto),
             outbox=OutboxRepository(crypto),
             calls=CallRepository(crypto),
-            demands=DemandRepository(crypto),
+            demands=demands,
+            programme=ProgrammeRepository(demands),
             decisions=DecisionRepository(crypto),
+            delegates=DelegateRepository(crypto),
         )
 
     async def follow_migration(self, tx: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:

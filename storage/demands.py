@@ -1,12 +1,53 @@
-"""Demands in SQL: texts sealed, whoever put a demand forward only a pseudonym, links as HMACs."""
+"""Demands in SQL: texts sealed, whoever put a demand forward only a pseudonym, links as HMACs.
+
+The repeat check (`repeat_of`: is this the same demand as one the committee already has, by
+domain.demands.is_same) must not open and normalise a committee's hundred sealed texts for every
+submission. So each committee's texts are kept in memory in the form a fuzzy comparison needs
+(normalised words, sorted), for the most recently active committees, and checked against the
+table on each use (the committee's count of demands and its newest id: a demand added, merged
+away or removed elsewhere refills it). A C-speed prefilter picks the few texts that can be the
+same demand at all; only those are opened and compared with `is_same` itself, so the answer is
+exactly is_same's. Why the prefilter never drops a repeat: `is_same` needs a score of 95, and the
+score is the better of the texts' blend and 0.94 times their stems' blend (at most 94), so the
+blend of the words must reach 94.95; the blend is the mean of `token_sort_ratio` and
+`token_set_ratio` (at most 100), so `token_sort_ratio` must reach 89.9, and `token_sort_ratio` is
+`ratio` on the sorted words.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import aiosqlite
+from rapidfuzz import fuzz, process
 
+from domain.demands import is_same, normalise
 from storage.crypto import Crypto
+
+# token_sort_ratio below this means not the same demand (the bound above is 89.9; a margin for
+# floating point).
+SAME_PREFILTER = 89.0
+# Texts kept for the repeat check, over all committees: at about 260 bytes each, some 40 MB for a
+# thousand committees in session with 150 demands each.
+CACHED_TEXTS = 150_000
+
+
+@lru_cache(maxsize=1024)  # a submission's own text is keyed twice: to check it, and to cache it
+def comparison_key(text: str) -> str:
+    """The normalised words of a text, sorted: what token_sort_ratio compares."""
+    return " ".join(sorted(normalise(text).split()))
+
+
+@dataclass
+class _CommitteeTexts:
+    """A committee's demands as the repeat check needs them, and what they were read from."""
+
+    count: int
+    newest: int
+    ids: list[int]
+    keys: list[str]
 
 
 @dataclass(frozen=True)
@@ -23,6 +64,8 @@ class Demand:
 class DemandRepository:
     def __init__(self, crypto: Crypto) -> None:
         self.crypto = crypto
+        self._texts: OrderedDict[int, _CommitteeTexts] = OrderedDict()  # by committee, least recent first
+        self._cached_texts = 0
 
     def _from_row(self, row: aiosqlite.Row | tuple) -> Demand:
         return Demand(
@@ -42,17 +85,80 @@ class DemandRepository:
     async def add(
         self, conn: aiosqlite.Connection, *, committee_id: int, text: str, via: str, submitted_by: int, now: int
     ) -> Demand:
-        async with conn.execute(
-            """INSERT INTO demands (committee_id, via, submitted_by, created_at) VALUES (?, ?, ?, ?) RETURNING id""",
-            (committee_id, via, self.crypto.user(submitted_by), now),
-        ) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
+        """Insert a demand. Its id is taken after the largest (writes run one transaction at a time),
+        so that the text is sealed to its row in the same statement."""
+        async with conn.execute("SELECT coalesce(max(id), 0) + 1 FROM demands") as cursor:
+            (demand_id,) = await cursor.fetchone()
         await conn.execute(
-            "UPDATE demands SET text_ct = ? WHERE id = ?",
-            (self.crypto.seal_text(text, table="demands", column="text_ct", row=row[0]), row[0]),
+            """INSERT INTO demands (id, committee_id, text_ct, via, submitted_by, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (
+                demand_id,
+                committee_id,
+                self.crypto.seal_text(text, table="demands", column="text_ct", row=demand_id),
+                via,
+                self.crypto.user(submitted_by),
+                now,
+            ),
         )
-        return Demand(id=row[0], committee_id=committee_id, text=text, status="proposed", via=via, created_at=now)
+        cached = self._texts.get(committee_id)
+        if cached is not None:  # checked against the table when next used: a rollback refills it
+            cached.ids.append(demand_id)
+            cached.keys.append(comparison_key(text))
+            cached.count += 1
+            cached.newest = demand_id
+            self._cached_texts += 1
+        return Demand(id=demand_id, committee_id=committee_id, text=text, status="proposed", via=via, created_at=now)
+
+    async def repeat_of(self, conn: aiosqlite.Connection, committee_id: int, text: str) -> int | None:
+        """The committee's demand (not merged away) that `text` is the same demand as, if any."""
+        texts = await self._committee_texts(conn, committee_id)
+        key = comparison_key(text)
+        candidates = process.extract(key, texts.keys, scorer=fuzz.ratio, score_cutoff=SAME_PREFILTER, limit=None)
+        for _key, _score, index in sorted(candidates, key=lambda found: found[2]):  # the oldest first
+            demand_id = texts.ids[index]
+            async with conn.execute(
+                "SELECT text_ct FROM demands WHERE id = ? AND committee_id = ? AND status != 'merged'",
+                (demand_id, committee_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and is_same(
+                self.crypto.open_text(row[0], table="demands", column="text_ct", row=demand_id), text
+            ):
+                return demand_id
+        return None
+
+    async def _committee_texts(self, conn: aiosqlite.Connection, committee_id: int) -> _CommitteeTexts:
+        async with conn.execute(
+            "SELECT count(*), coalesce(max(id), 0) FROM demands WHERE committee_id = ? AND status != 'merged'",
+            (committee_id,),
+        ) as cursor:
+            count, newest = await cursor.fetchone()
+        cached = self._texts.get(committee_id)
+        if cached is not None and (cached.count, cached.newest) == (count, newest):
+            self._texts.move_to_end(committee_id)
+            return cached
+        if cached is not None:
+            self._forget(committee_id)
+        rows = await conn.execute_fetchall(
+            "SELECT id, text_ct FROM demands WHERE committee_id = ? AND status != 'merged' ORDER BY id",
+            (committee_id,),
+        )
+        ids = [row[0] for row in rows]
+        keys = [
+            comparison_key(self.crypto.open_text(row[1], table="demands", column="text_ct", row=row[0])) for row in rows
+        ]
+        cached = _CommitteeTexts(count=count, newest=newest, ids=ids, keys=keys)
+        self._texts[committee_id] = cached
+        self._cached_texts += len(ids)
+        while self._cached_texts > CACHED_TEXTS and len(self._texts) > 1:
+            self._forget(next(iter(self._texts)))
+        return cached
+
+    def _forget(self, committee_id: int) -> None:
+        gone = self._texts.pop(committee_id, None)
+        if gone is not None:
+            self._cached_texts -= len(gone.ids)
 
     async def get(self, conn: aiosqlite.Connection, demand_id: int) -> Demand | None:
         async with conn.execute(f"{self._SELECT} WHERE d.id = ?", (demand_id,)) as cursor:

@@ -6,12 +6,17 @@ in flight can be sent twice; `resume()` puts them back at start. A row either se
 message (`op = 'send'`) or edits the message another row sent (`op = 'edit'`, `target_id`):
 `revise()` turns a change of a message into the cheapest of the two, so that a message edited
 a hundred times while the chat's rate limit holds it back costs one request, not a hundred.
+`collect()` does the same for many small notices to one chat: a waiting row takes each new
+entry and is rewritten to show them all (a busy committee's "demands #12, #13, #14 are
+recorded"). The text that leaves is the one the row holds when it is claimed, so a rewrite
+that comes after the sender read the row but before it claimed it is not lost.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
@@ -35,6 +40,7 @@ class OutboxItem:
     target_id: int | None = None
     target_state: str | None = None
     target_message_id: int | None = None
+    reply_to: int | None = None  # a message in the chat that a new message quotes (if it still exists)
 
     @property
     def recipient(self) -> str:
@@ -42,13 +48,36 @@ class OutboxItem:
         return f"m{self.committee_id}" if self.committee_id is not None else f"k{self.council_id}"
 
 
+# Renders a collecting row from all its entries: (text, message to quote or None).
+Render = Callable[[list[Any]], tuple[str, int | None]]
+
+
 class OutboxRepository:
     def __init__(self, crypto: Crypto) -> None:
         self.crypto = crypto
+        # (purpose, committee id) -> the row that was last collecting for it; only a hint, checked
+        # against the row (a restart forgets it, and the next entry simply starts a new row).
+        self._collecting: dict[tuple[str, int], int] = {}
 
-    def _seal(self, outbox_id: int, text: str, reply_markup: dict[str, Any] | None) -> bytes:
-        payload = json.dumps({"text": text, "reply_markup": reply_markup}, ensure_ascii=False)
+    def _seal(
+        self,
+        outbox_id: int,
+        text: str,
+        reply_markup: dict[str, Any] | None,
+        *,
+        reply_to: int | None = None,
+        entries: list[Any] | None = None,
+    ) -> bytes:
+        body: dict[str, Any] = {"text": text, "reply_markup": reply_markup}
+        if reply_to is not None:
+            body["reply_to"] = reply_to
+        if entries is not None:
+            body["entries"] = entries
+        payload = json.dumps(body, ensure_ascii=False)
         return self.crypto.seal_text(payload, table="outbox", column="payload_ct", row=outbox_id)
+
+    def _open(self, outbox_id: int, payload_ct: bytes) -> dict[str, Any]:
+        return json.loads(self.crypto.open_text(payload_ct, table="outbox", column="payload_ct", row=outbox_id))
 
     async def enqueue(
         self,
@@ -63,6 +92,7 @@ class OutboxRepository:
         not_before: float = 0,
         op: str = SEND,
         target_id: int | None = None,
+        reply_to: int | None = None,
     ) -> int:
         async with conn.execute(
             """INSERT INTO outbox (committee_id, council_id, purpose, op, target_id, not_before, created_at)
@@ -72,9 +102,50 @@ class OutboxRepository:
             row = await cursor.fetchone()
         assert row is not None
         await conn.execute(
-            "UPDATE outbox SET payload_ct = ? WHERE id = ?", (self._seal(row[0], text, reply_markup), row[0])
+            "UPDATE outbox SET payload_ct = ? WHERE id = ?",
+            (self._seal(row[0], text, reply_markup, reply_to=reply_to), row[0]),
         )
         return row[0]
+
+    async def collect(
+        self, conn: aiosqlite.Connection, *, purpose: str, committee_id: int, entry: Any, render: Render, now: int
+    ) -> int:
+        """Add `entry` to the committee's waiting row of this purpose, rewritten by `render` from all
+        its entries; a new row when none is waiting (the last one left, or the bot restarted).
+
+        Entries must be JSON values. Returns the row's id."""
+        key = (purpose, committee_id)
+        waiting = self._collecting.get(key)
+        if waiting is not None:
+            async with conn.execute(
+                """SELECT payload_ct FROM outbox
+                   WHERE id = ? AND state = 'pending' AND op = 'send' AND purpose = ? AND committee_id = ?""",
+                (waiting, purpose, committee_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                entries = [*self._open(waiting, row[0]).get("entries", []), entry]
+                text, reply_to = render(entries)
+                await conn.execute(
+                    "UPDATE outbox SET payload_ct = ? WHERE id = ?",
+                    (self._seal(waiting, text, None, reply_to=reply_to, entries=entries), waiting),
+                )
+                return waiting
+        async with conn.execute("SELECT coalesce(max(id), 0) + 1 FROM outbox") as cursor:
+            (outbox_id,) = await cursor.fetchone()
+        text, reply_to = render([entry])
+        await conn.execute(
+            "INSERT INTO outbox (id, committee_id, purpose, payload_ct, created_at) VALUES (?, ?, ?, ?, ?)",
+            (
+                outbox_id,
+                committee_id,
+                purpose,
+                self._seal(outbox_id, text, None, reply_to=reply_to, entries=[entry]),
+                now,
+            ),
+        )
+        self._collecting[key] = outbox_id
+        return outbox_id
 
     async def enqueue_many(
         self,
@@ -192,7 +263,7 @@ class OutboxRepository:
         items = []
         for row in rows:
             outbox_id, purpose, op, committee_id, council_id, payload_ct, attempts, chat_ct = row[:8]
-            payload = json.loads(self.crypto.open_text(payload_ct, table="outbox", column="payload_ct", row=outbox_id))
+            payload = self._open(outbox_id, payload_ct)
             table, row_id = ("committees", committee_id) if committee_id else ("councils", council_id)
             items.append(
                 OutboxItem(
@@ -208,17 +279,27 @@ class OutboxRepository:
                     target_id=row[8],
                     target_state=row[9],
                     target_message_id=row[10],
+                    reply_to=payload.get("reply_to"),
                 )
             )
         return items
 
-    async def claim(self, conn: aiosqlite.Connection, outbox_id: int) -> bool:
-        """Mark one row in flight; False if it is no longer pending (dropped, or taken)."""
-        cursor = await conn.execute(
-            "UPDATE outbox SET state = 'inflight', attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
-            (outbox_id,),
+    async def claim(self, conn: aiosqlite.Connection, item: OutboxItem) -> OutboxItem | None:
+        """Mark a row read by `due` in flight; None if it is no longer pending (dropped, or taken).
+
+        Returns the row as it is now: a `revise` or `collect` may have rewritten it since."""
+        async with conn.execute(
+            """UPDATE outbox SET state = 'inflight', attempts = attempts + 1 WHERE id = ? AND state = 'pending'
+               RETURNING payload_ct""",
+            (item.id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        payload = self._open(item.id, row[0])
+        return replace(
+            item, text=payload["text"], reply_markup=payload["reply_markup"], reply_to=payload.get("reply_to")
         )
-        return bool(cursor.rowcount)
 
     async def mark_sent(self, conn: aiosqlite.Connection, outbox_id: int, *, message_id: int | None, now: int) -> None:
         """Delivered; an edit keeps no message id of its own (it changed its target's)."""

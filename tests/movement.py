@@ -39,6 +39,8 @@ TABLES = (
     "committee_rules",
     "decisions",
     "decision_voices",
+    "demand_escalations",
+    "delegates",
 )
 
 

@@ -22,12 +22,18 @@ from domain.decisions import (
 )
 from domain.delegates import (
     MANDATE_MAX,
+    TERM_DAYS_MAX,
     DelegateRefused,
+    Notice,
     Source,
     Term,
+    check_alternate,
     check_recall,
     clean_mandate,
+    parse_election,
+    serving,
     term_ending_soon,
+    term_notices,
     who_serves,
 )
 
@@ -317,3 +323,51 @@ def test_a_mandate_is_trimmed_and_bounded():
     with pytest.raises(DelegateRefused) as caught:
         clean_mandate("x" * (MANDATE_MAX + 1))
     assert caught.value.reason == "mandate-too-long"
+
+
+def delegate_refused(call, *args, **kwargs) -> str:
+    with pytest.raises(DelegateRefused) as caught:
+        call(*args, **kwargs)
+    return caught.value.reason
+
+
+def test_an_election_names_a_term_in_days_and_a_mandate():
+    assert parse_election(" 90 | Negotiate the wage rise ") == (90, "Negotiate the wage rise")
+    assert parse_election("Negotiate the wage rise") == (None, "Negotiate the wage rise")
+    assert parse_election("| Negotiate") == (None, "Negotiate")
+    # Without "|", a mandate that starts with a number stays whole.
+    assert parse_election("100% wage rise, nothing less") == (None, "100% wage rise, nothing less")
+    assert parse_election(f"{TERM_DAYS_MAX} | x") == (TERM_DAYS_MAX, "x")
+    for text, reason in (
+        ("", "no-mandate"),
+        ("30 |  ", "no-mandate"),
+        ("0 | x", "bad-term"),
+        (f"{TERM_DAYS_MAX + 1} | x", "bad-term"),
+        ("thirty | x", "bad-term"),
+        ("²| x", "bad-term"),
+        ("1 | " + "x" * (MANDATE_MAX + 1), "mandate-too-long"),
+    ):
+        assert delegate_refused(parse_election, text) == reason, text
+
+
+def test_an_office_without_a_term_is_the_holders_until_recalled():
+    assert serving(None, 10**12, "holder", "alternate") == "holder"
+    assert serving(TERM, 1_500, "holder", "alternate") == "alternate"
+
+
+def test_an_alternate_comes_before_half_term_to_an_office_with_a_term():
+    check_alternate(TERM, 1_499, has_alternate=False, own=False)
+    assert delegate_refused(check_alternate, None, 0, has_alternate=False, own=False) == "no-term"
+    assert delegate_refused(check_alternate, TERM, 1_000, has_alternate=False, own=True) == "own-alternate"
+    assert delegate_refused(check_alternate, TERM, 1_000, has_alternate=True, own=False) == "has-alternate"
+    assert delegate_refused(check_alternate, TERM, 1_500, has_alternate=False, own=False) == "past-half-term"
+
+
+def test_the_notices_of_a_term():
+    assert term_notices(TERM, has_alternate=True, warn_s=200) == {
+        Notice.ROTATION: 1_500,
+        Notice.REMINDER: 1_800,
+        Notice.END: 2_000,
+    }
+    # No rotation without an alternate; no reminder when the warning would come before the term starts.
+    assert term_notices(TERM, has_alternate=False, warn_s=1_000) == {Notice.END: 2_000}

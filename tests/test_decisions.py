@@ -59,10 +59,18 @@ async def test_a_majority_proposal_without_quorum_is_not_decided(movement: Movem
     rules = await movement.client.wait_for_text(chat, "How does this committee's assembly decide", since=since)
     member_try = await movement.press(chat, members[0], rules, "majority")
     assert member_try["show_alert"]
-    await movement.press(chat, admin, rules, "majority")
+    # The rule changes only when the assembly decides so, under the rule it has: consensus.
+    since = await movement.client.seq()
+    assert (await movement.press(chat, admin, rules, "majority"))["text"] == "Put to the assembly."
+    change = await movement.client.wait_for_text(chat, "Proposal #1", since=since)
+    assert "decides by majority" in change["text"] and "Rule: consensus" in change["text"]
+    await movement.press(chat, admin, change, button(change, "Agree"))
+    await movement.press(chat, members[0], change, button(change, "Agree"))
+    changed = await movement.client.wait_for_text(chat, "decided by majority", since=since, timeout=30)
+    assert "passes" in changed["text"] and "agree: 2" in changed["text"]
     since = await movement.client.seq()
     await movement.client.send(chat, members[0]["id"], "/propose Blockade the railway on Tuesday")
-    proposal = await movement.client.wait_for_text(chat, "Proposal #1", since=since)
+    proposal = await movement.client.wait_for_text(chat, "Proposal #2", since=since)
     assert "majority" in proposal["text"]
     await movement.press(chat, members[0], proposal, button(proposal, "Yes"))
     await movement.press(chat, members[1], proposal, button(proposal, "No"))

@@ -14,6 +14,7 @@ async def test_demands_in_the_group_are_recorded_listed_and_not_repeated(movemen
     recorded = await movement.say(chat, member, "/demand A 100% wage rise for all oil workers")
     assert "Demand #1 is recorded" in recorded["text"]
 
+    await movement.settle()  # the acknowledgement came through the outbox, which records it as sent
     before = await movement.rows()
     again = await movement.say(chat, admin, "/demand a 100 % wage rise for all oil workers!")
     assert "already has this demand: #1" in again["text"]

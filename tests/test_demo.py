@@ -14,5 +14,17 @@ async def test_the_demo_plays_registrations_calls_answers_and_verification(
 ):
     assert await run_demo(tmp_path) == 0
     shown = capsys.readouterr().out
-    for step in ("is now the", "Strike call", "Head count: 300", "Rally call", "✅ Genuine", "❌ Unknown code"):
+    for step in (
+        "is now the",
+        "Strike call",
+        "Head count: 300",
+        "Rally call",
+        "✅ Genuine",
+        "❌ Unknown code",
+        "📝",
+        "is the same as demand #1",
+        "#2 rises to this council",
+        "adopted demand #1 into the common programme",
+        "#2 (adopted into the programme; committees 3, regions 2)",
+    ):
         assert step in shown, step

@@ -73,6 +73,21 @@ async def play_registrations(movement: Movement) -> tuple[list[int], list[str]]:
     await movement.say(checker["id"], checker, "/verify ABCDE-FGHJK")
     ids.append(checker["id"])
     names += [place, text, code, code.replace("-", ""), "Checking member"]
+
+    # Demands (in the group and through the private link), a proposal and an election with a mandate.
+    demand, secret_demand = "Canary demand 51c2: gas at 50 tenge", "Canary private demand 7d0e"
+    proposal, mandate = "Canary proposal 3b8e", "Canary mandate 6a1f: negotiate nothing alone"
+    await movement.client.send(issuer, issuer_admin["id"], f"/demand {demand}")
+    link = await movement.say(issuer, issuer_admin, "/demand link")
+    token = link["text"].split("?start=", 1)[1].split()[0]
+    member = await movement.member(issuer, "Quiet member")
+    await movement.say(member["id"], member, f"/start {token}")
+    await movement.say(member["id"], member, secret_demand)
+    await movement.say(issuer, issuer_admin, f"/propose {proposal}")
+    offer = await movement.client.send(issuer, member["id"], "I can go to the council")
+    await movement.say(issuer, issuer_admin, f"/elect {mandate}", reply_to=offer["message_id"])
+    ids.append(member["id"])
+    names += [demand, secret_demand, proposal, mandate, token, "Quiet member"]
     await movement.settle()
     return ids, names
 
@@ -88,7 +103,9 @@ async def test_raw_database_holds_no_ids_or_names(movement: Movement, database: 
     # The flow did write what it should: the data is there, only unreadable.
     async with movement.store.db.read() as conn:
         committees = (await (await conn.execute("SELECT count(*) FROM committees")).fetchone())[0]
-    assert committees == 3
+        demands = (await (await conn.execute("SELECT count(*) FROM demands")).fetchone())[0]
+        decisions = (await (await conn.execute("SELECT count(*) FROM decisions")).fetchone())[0]
+    assert (committees, demands, decisions) == (3, 2, 2)
     # The scan sees what is stored in clear (region ids), so its silence about ids means something.
     assert any(b"mangystau" in content for content in files.values())
 
