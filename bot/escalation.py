@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 
 import aiosqlite
 
+from bot.call_messages import recipient_language
 from bot.config import Config
 from bot.i18n import N_, Gettext, gettext_for
 from domain.demands import (
@@ -241,13 +242,18 @@ async def merge(
     check_merge(demand.id, into.id, ProgrammeStatus(demand.status), ProgrammeStatus(into.status))
     for escalation in await store.programme.escalations(tx, demand.id):
         if await store.programme.decide(tx, demand.id, escalation.council_id, "merged", now=now):
-            language = await _council_language(tx, store, config, escalation.council_id)
+            language, _region = await recipient_language(
+                tx, store, config, committee_id=None, council_id=escalation.council_id
+            )
             _ = gettext_for(language)
             line = _("🔗 Merged into demand #{id}, which carries its support from now on.").format(id=into.id)
             await refresh_message(tx, store, config, demand, escalation, now=now, verdict_line=line)
     await store.programme.merge(tx, demand.id, into.id, now=now)
     for backer in await store.programme.backers(tx, demand.id):
-        _ = gettext_for(await _committee_language(tx, store, config, backer.committee_id))
+        language, _region = await recipient_language(
+            tx, store, config, committee_id=backer.committee_id, council_id=None
+        )
+        _ = gettext_for(language)
         await store.outbox.enqueue(
             tx,
             purpose="demand",
@@ -286,7 +292,7 @@ async def decide(
     if root:
         check_mark(ProgrammeStatus(demand.status), status)
     await store.programme.decide(tx, demand.id, council.id, verdict, now=now)
-    _ = gettext_for(await _council_language(tx, store, config, council.id))
+    _ = gettext_for(await store.chat_settings.language(tx, council.chat_id) or config.default_language)
     await refresh_message(tx, store, config, demand, escalation, now=now, verdict_line=f"{_(VERDICTS[verdict])} {by}")
     if root:
         await store.programme.set_status(
@@ -324,15 +330,3 @@ async def tell_backers(
     if messages:
         await store.outbox.enqueue_many(tx, purpose="programme", messages=messages, now=now)
     return len(messages)
-
-
-async def _council_language(tx: aiosqlite.Connection, store: Store, config: Config, council_id: int) -> str:
-    council = await store.councils.get(tx, council_id)
-    language = await store.chat_settings.language(tx, council.chat_id) if council else None
-    return language or config.default_language
-
-
-async def _committee_language(tx: aiosqlite.Connection, store: Store, config: Config, committee_id: int) -> str:
-    committee = await store.committees.get(tx, committee_id)
-    language = await store.chat_settings.language(tx, committee.chat_id) if committee else None
-    return language or config.default_language

@@ -15,10 +15,10 @@ import logging
 from telegram.ext import Application
 
 from bot.call_messages import issuer_label, when_text, zone_of
-from bot.clock import real_seconds_until
 from bot.config import Config
 from bot.context import AsambleaContext
 from bot.i18n import gettext_for, ngettext_for
+from bot.jobs import run_at
 from domain.calls import RALLY_KINDS, Answer
 from storage.calls import Call, Reminder
 
@@ -32,14 +32,11 @@ def job_name(call_id: int, lead_s: int) -> str:
 
 
 def _schedule(application: Application, reminder: Reminder) -> None:
-    name = job_name(reminder.call_id, reminder.lead_s)
-    for job in application.job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
-    clock = application.bot_data["clock"]
-    application.job_queue.run_once(
+    run_at(
+        application,
         send_reminder,
-        when=real_seconds_until(clock, reminder.due_at),
-        name=name,
+        reminder.due_at,
+        name=job_name(reminder.call_id, reminder.lead_s),
         data={"call_id": reminder.call_id, "lead_s": reminder.lead_s},
     )
 

@@ -27,9 +27,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import escalation
 from bot.call_messages import when_text, zone_of
-from bot.clock import real_seconds_until
 from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext, gettext_for, ngettext_for
+from bot.jobs import run_at
 from domain.committees import Committee
 from domain.committees import Status as CommitteeStatus
 from domain.decisions import (
@@ -340,13 +340,11 @@ def job_name(decision: Decision) -> str:
 
 
 def schedule(application: Application, decision: Decision) -> None:
-    name = job_name(decision)
-    for job in application.job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
-    application.job_queue.run_once(
+    run_at(
+        application,
         close_decision,
-        when=real_seconds_until(application.bot_data["clock"], decision.closes_at),
-        name=name,
+        decision.closes_at,
+        name=job_name(decision),
         data={"decision_id": decision.id, "round": decision.round},
     )
 

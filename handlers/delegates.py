@@ -27,9 +27,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.call_messages import when_text, zone_of
-from bot.clock import real_seconds_until
 from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext, gettext_for, ngettext_for
+from bot.jobs import run_at
 from domain.committees import Committee
 from domain.committees import Status as CommitteeStatus
 from domain.decisions import Kind
@@ -440,9 +440,10 @@ def plan(application: Application, delegate: Delegate | None) -> None:
     for notice, moment in due.items():
         if notice in delegate.posted:
             continue
-        application.job_queue.run_once(
+        run_at(
+            application,
             post_notice,
-            when=real_seconds_until(application.bot_data["clock"], moment),
+            moment,
             name=job_name(delegate.id, notice),
             data={"delegate_id": delegate.id, "notice": notice.value},
         )

@@ -8,6 +8,8 @@ notices to the backing committees) is bot/escalation.py, one transaction per pre
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
@@ -52,22 +54,38 @@ async def delegate_council(update: Update, context: AsambleaContext) -> Council 
     return council
 
 
-async def council_button(update: Update, context: AsambleaContext) -> None:
-    """Adopt, Merge or Reject under a demand that rose to this council."""
+async def council_press(
+    update: Update, context: AsambleaContext, prefix: str, ids: int, actions: Iterable[str]
+) -> tuple[Council, list[int], str] | None:
+    """A council button's numbers and action, pressed by one of this council's delegates; None
+    once the press is refused (a garbled or foreign button, or someone who is no delegate)."""
     _ = await translator(update, context)
+    parts = update.callback_query.data.removeprefix(prefix).split(":")
+    action = ":".join(parts[ids:])
     try:
-        demand_text, council_text, action = update.callback_query.data.removeprefix(escalation.COUNCIL_PREFIX).split(
-            ":"
-        )
-        demand_id, council_id = int(demand_text), int(council_text)
+        numbers = [int(part) for part in parts[:ids]]
+        if len(numbers) != ids or action not in actions:
+            raise ValueError(action)
     except ValueError:
         await answer_query(update, _(STALE), alert=True)
-        return
+        return None
     council = await delegate_council(update, context)
     if isinstance(council, str):
         await answer_query(update, _(council), alert=True)
+        return None
+    return council, numbers, action
+
+
+async def council_button(update: Update, context: AsambleaContext) -> None:
+    """Adopt, Merge or Reject under a demand that rose to this council."""
+    _ = await translator(update, context)
+    pressed = await council_press(
+        update, context, escalation.COUNCIL_PREFIX, 2, (escalation.ADOPT, escalation.MERGE, escalation.REJECT)
+    )
+    if pressed is None:
         return
-    if council.id != council_id or action not in (escalation.ADOPT, escalation.MERGE, escalation.REJECT):
+    council, (demand_id, council_id), action = pressed
+    if council.id != council_id:
         await answer_query(update, _(STALE), alert=True)
         return
     if action == escalation.MERGE:
@@ -153,16 +171,10 @@ async def offer_merges(update: Update, context: AsambleaContext, council: Counci
 
 async def merge_button(update: Update, context: AsambleaContext) -> None:
     _ = await translator(update, context)
-    try:
-        demand_text, into_text = update.callback_query.data.removeprefix(MERGE_PREFIX).split(":")
-        demand_id, into_id = int(demand_text), int(into_text)
-    except ValueError:
-        await answer_query(update, _(STALE), alert=True)
+    pressed = await council_press(update, context, MERGE_PREFIX, 2, ("",))
+    if pressed is None:
         return
-    council = await delegate_council(update, context)
-    if isinstance(council, str):
-        await answer_query(update, _(council), alert=True)
-        return
+    council, (demand_id, into_id), _action = pressed
     problem = await merge_before(context, council, demand_id, into_id, _)
     if problem:
         await answer_query(update, problem, alert=True)
@@ -266,15 +278,13 @@ async def programme_command(update: Update, context: AsambleaContext) -> None:
 async def mark_button(update: Update, context: AsambleaContext) -> None:
     """The coordinating council's delegates mark an adopted demand won, conceded or rejected."""
     _ = await translator(update, context)
-    try:
-        demand_text, key = update.callback_query.data.removeprefix(MARK_PREFIX).split(":")
-        demand_id, status = int(demand_text), MARKS[key]
-    except (ValueError, KeyError):
-        await answer_query(update, _(STALE), alert=True)
+    pressed = await council_press(update, context, MARK_PREFIX, 1, MARKS)
+    if pressed is None:
         return
-    council = await delegate_council(update, context)
-    if isinstance(council, str) or council.region != context.config.federation.root.id:
-        await answer_query(update, _(council if isinstance(council, str) else STALE), alert=True)
+    council, (demand_id,), key = pressed
+    status = MARKS[key]
+    if council.region != context.config.federation.root.id:
+        await answer_query(update, _(STALE), alert=True)
         return
     store = context.store
     async with store.db.transaction() as tx:
