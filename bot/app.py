@@ -6,23 +6,26 @@ benchmarks, so what is tested is what runs.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import aiosqlite
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot import reminders
+from bot import digest_schedule, reminders
 from bot.call_messages import refresh_tallies
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, ReplayClock, SystemClock
 from bot.commands import publish_commands
 from bot.config import Config
 from bot.context import AsambleaContext
 from bot.credentials import Credentials
 from bot.errors import on_error
 from bot.i18n import preload
+from bot.jobs import replan
 from bot.notices import committee_unreachable
 from bot.outbox import OutboxSender, SettledHook
+from bot.pacing import FROM_OUTBOX, Pacing
 from bot.transport import AiohttpRequest
 from bot.updates import ChatOrderedUpdates
 from domain.committees import Status
@@ -38,7 +41,9 @@ from handlers import (
     programme,
     registration,
     settings,
+    spread,
     start,
+    status,
     verify,
 )
 from storage import Store
@@ -53,6 +58,10 @@ class SendingLimiter(AIORateLimiter):
     (is this person a member, an admin; how many are there) sends nothing, and must not wait behind
     a group's 20 messages a minute: a vote checks its voter's membership."""
 
+    def __init__(self, pacing: Pacing, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pacing = pacing
+
     async def process_request(
         self,
         callback: Any,
@@ -62,9 +71,14 @@ class SendingLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
-        if endpoint.lower().startswith(("send", "edit", "copy", "forward")):
-            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        return await callback(*args, **kwargs)
+        if not endpoint.lower().startswith(("send", "edit", "copy", "forward")):
+            return await callback(*args, **kwargs)
+        chat_id = data.get("chat_id")
+        if isinstance(chat_id, int | str) and not FROM_OUTBOX.get():
+            # A handler's reply takes its turn with the outbox's messages (bot/pacing.Pacing).
+            with contextlib.suppress(ValueError):
+                await self.pacing.direct_turn(int(chat_id))
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
 
 
 def register_handlers(application: Application) -> None:
@@ -85,6 +99,8 @@ def register_handlers(application: Application) -> None:
         decisions,
         delegates,
         programme,
+        status,
+        spread,
         verify,
         settings,
     )
@@ -104,6 +120,7 @@ def build_application(
     """The whole bot, ready for run_polling / run_webhook or for manual start in tests."""
     preload()
     clock = clock or SystemClock()
+    pacing = Pacing()
 
     async def post_init(application: Application) -> None:
         store = await Store.open(config.storage_path, credentials.secret_key)
@@ -113,16 +130,22 @@ def build_application(
             clock,
             settled={"call": delivery_counted(store, config, clock)},
             unreachable=council_told(store, config, clock),
+            pacing=pacing,
         )
         application.bot_data.update(store=store, outbox=outbox)
         await outbox.start()
         await reminders.restore(application)
         await decisions.restore(application)
         await delegates.restore(application)
+        await digest_schedule.restore(application)
+        if isinstance(clock, ReplayClock):
+            application.bot_data["on_jump"] = clock.on_jump(lambda: replan(application))
         if publish_menus:
             await publish_commands(application.bot, config.default_language)
 
     async def post_shutdown(application: Application) -> None:
+        if isinstance(clock, ReplayClock) and "on_jump" in application.bot_data:
+            clock.off_jump(application.bot_data.pop("on_jump"))
         outbox: OutboxSender | None = application.bot_data.pop("outbox", None)
         if outbox is not None:
             await outbox.stop()
@@ -142,7 +165,7 @@ def build_application(
         # Chats side by side, each chat's updates in order: a handler's waits (Telegram, the disk)
         # do not hold up other chats, and their writes share commits (bot/updates.py).
         .concurrent_updates(ChatOrderedUpdates())
-        .rate_limiter(SendingLimiter(max_retries=2))
+        .rate_limiter(SendingLimiter(pacing, max_retries=2))
         # aiohttp, not PTB's httpx: a quarter of the CPU per request (bot/transport.py).
         .request(AiohttpRequest(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout))
         .get_updates_request(

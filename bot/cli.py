@@ -45,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         "--council", required=True, help="the region id of the council (the root for the coordinating council)"
     )
 
+    export = commands.add_parser("export", help="write the movement's aggregates (no personal data) as JSON or CSV")
+    export.add_argument("--config", required=True, type=Path)
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument(
+        "--output", required=True, help="a JSON file, or a new folder for the CSV tables; '-' writes JSON to stdout"
+    )
+
     bench = commands.add_parser(
         "bench", help="the benchmarks of SPEC §5, against the sandbox; one JSON object as the last line of stdout"
     )
@@ -81,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--no-cache", action="store_true", help="write the database anew, do not keep it")
     ingest.add_argument("--keep", action="store_true", help="keep the temporary folder (config, database, logs)")
     ingest.add_argument("--profile", type=Path, help="write cProfile stats of the bot's throughput phase here")
+    digest = benchmarks.add_parser("digest", help="the coordinating council's digest and spread chart, at scale")
+    digest.add_argument("--committees", type=_at_least(1), default=10_000, help="committees stored (default 10000)")
+    digest.add_argument("--demands", type=_at_least(0), default=100_000, help="demands stored (default 100000)")
+    digest.add_argument("--calls", type=_at_least(0), default=1_000, help="calls stored (default 1000)")
+    digest.add_argument("--seed", type=int, default=1, help="seed of the stored movement")
+    digest.add_argument("--no-cache", action="store_true", help="write the database anew, do not keep it")
+    digest.add_argument("--keep", action="store_true", help="keep the temporary folder (database, digest, chart)")
 
     args = parser.parse_args(argv)
     handler = {
@@ -89,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         "check-config": _check_config,
         "sandbox": _sandbox,
         "council-code": _council_code,
+        "export": _export,
         "bench": _bench,
     }[args.command]
     return handler(args)
@@ -215,9 +230,69 @@ def _bench(args: argparse.Namespace) -> int:
             keep=args.keep,
             profile=args.profile,
         )
+    if args.benchmark == "digest":
+        from benchmarks import digest
+
+        return digest.main(
+            args.committees, args.demands, args.calls, seed=args.seed, keep=args.keep, use_cache=not args.no_cache
+        )
     from benchmarks import crash
 
     return crash.main(args.chats, args.kills, args.seed, keep=args.keep, stall_s=args.stall)
+
+
+def _export(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.export import ExportRefused, check_target, collect, write
+    from storage import Store, WrongSecretKey
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_PROBLEM
+    to_stdout = args.output == "-"
+    if to_stdout and args.format != "json":
+        print("asamblea export: CSV is several tables; give --output a new folder for them", file=sys.stderr)
+        return EXIT_PROBLEM
+    output = Path(args.output)
+    try:
+        if not to_stdout:
+            check_target(output, args.format)
+        credentials = load_credentials(config, need_token=False)
+    except ExportRefused as exc:
+        print(f"asamblea export: cannot write there: {exc}. Nothing was written.", file=sys.stderr)
+        return EXIT_PROBLEM
+    except CredentialError as exc:
+        for problem in exc.problems:
+            print(f"{args.config}: {problem}", file=sys.stderr)
+        return EXIT_PROBLEM
+    if not Path(config.storage_path).is_file():
+        print(f"asamblea export: no database at {config.storage_path}", file=sys.stderr)
+        return EXIT_PROBLEM
+
+    async def gather() -> dict:
+        store = await Store.open(config.storage_path, credentials.secret_key)
+        try:
+            return await collect(store, config, now=int(time.time()))
+        finally:
+            await store.close()
+
+    try:
+        data = asyncio.run(gather())
+    except WrongSecretKey as exc:
+        print(f"asamblea: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    if to_stdout:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    try:
+        written = write(data, args.format, output)
+    except ExportRefused as exc:
+        print(f"asamblea export: cannot write there: {exc}. Nothing was written.", file=sys.stderr)
+        return EXIT_PROBLEM
+    for path in written:
+        print(path)
+    return 0
 
 
 def _council_code(args: argparse.Namespace) -> int:

@@ -34,19 +34,24 @@ DESCRIPTIONS = {
     "elect": N_("Put a delegate's election to the assembly"),
     "alternate": N_("Put a delegate's alternate to the assembly"),
     "recall": N_("Put a delegate's recall to the assembly"),
+    "status": N_("This committee's strike status"),
+    "programme": N_("The common programme"),
+    "digest": N_("A digest of the movement now"),
+    "spread": N_("The chart of the strike's spread"),
 }
 
 MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
     "private": (BotCommandScopeAllPrivateChats(), ("start", "help", "verify", "settings")),
     "groups": (
         BotCommandScopeAllGroupChats(),
-        ("committee", "calls", "demand", "demands", "propose", "delegates", "help"),
+        ("committee", "status", "calls", "demand", "demands", "propose", "delegates", "programme", "help"),
     ),
     "group admins": (
         BotCommandScopeAllChatAdministrators(),
         (
             "register",
             "committee",
+            "status",
             "strike",
             "rally",
             "calls",
@@ -61,6 +66,9 @@ MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
             "council",
             "approve",
             "call",
+            "digest",
+            "spread",
+            "programme",
             "help",
         ),
     ),

@@ -11,14 +11,17 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
 from domain.demands import Threshold
 from domain.federation import CouncilSeat, Federation, Region
+from domain.schedule import parse_daily_time
 
 LANGUAGES = ("en", "ru", "kk", "es", "de")
 MODES = ("polling", "webhook")
+SOLIDARITY_MODES = ("off", "suggest", "auto")
 TELEGRAM_BASE_URL = "https://api.telegram.org"
 
 
@@ -62,6 +65,9 @@ class Config:
     delegate_reminder_hours: float = 24.0
     council_threshold: Threshold = field(default_factory=lambda: Threshold(committees=3))
     coordinating_threshold: Threshold = field(default_factory=lambda: Threshold(committees=3, regions=2))
+    digest_every_hours: float | None = 6.0
+    digest_daily_at: tuple[time, ...] = (time(8, 0),)
+    solidarity: str = "suggest"
     source: Path | None = None
 
 
@@ -152,6 +158,23 @@ def _decision_hours(value: float) -> str | None:
     return None if 0 < value <= 24 * 30 else "must be more than 0 and at most 720 hours"
 
 
+def _every_hours(value: float) -> str | None:
+    if value == 0 or 1 / 60 <= value <= 24 * 7:
+        return None
+    return "must be 0 (no periodic digests) or between one minute (0.0167) and 168 hours"
+
+
+def _daily_times(value: list) -> str | None:
+    for item in value:
+        if not isinstance(item, str):
+            return 'must be a list of local times such as "08:00"'
+        try:
+            parse_daily_time(item)
+        except ValueError as problem:
+            return str(problem)
+    return None
+
+
 def _fraction(value: float) -> str | None:
     return None if 0 < value <= 1 else "must be a fraction above 0 and at most 1"
 
@@ -196,6 +219,8 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
             "decisions",
             "delegates",
             "demands",
+            "digests",
+            "spread",
             "federation",
         },
         "",
@@ -268,6 +293,14 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         regions=read.value(demands, "coordinating_regions", "demands", int, 2, _positive),
     )
 
+    digests = read.table(raw, "digests", "")
+    read.unknown(digests, {"every_hours", "daily_at"}, "digests")
+    every_hours = read.value(digests, "every_hours", "digests", float, 6.0, _every_hours)
+    daily_at = read.value(digests, "daily_at", "digests", list, ["08:00"], _daily_times)
+    spread = read.table(raw, "spread", "")
+    read.unknown(spread, {"solidarity"}, "spread")
+    solidarity = read.value(spread, "solidarity", "spread", str, "suggest", _one_of(SOLIDARITY_MODES))
+
     storage_path = read.value(storage, "path", "storage", str, "asamblea.sqlite3")
     retention_days = read.value(privacy, "retention_days", "privacy", int, 90, _positive)
     default_language = read.value(i18n, "default_language", "i18n", str, "ru", _one_of(LANGUAGES))
@@ -291,6 +324,9 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         delegate_reminder_hours=delegate_reminder_hours,
         council_threshold=council_threshold,
         coordinating_threshold=coordinating_threshold,
+        digest_every_hours=float(every_hours) or None,
+        digest_daily_at=tuple(sorted({parse_daily_time(t) for t in daily_at})),
+        solidarity=solidarity,
         reminder_hours=tuple(sorted({float(h) for h in reminder_hours}, reverse=True)),
         source=source,
     )
@@ -314,7 +350,7 @@ def _parse_federation(data: Mapping[str, Any], read: _Reader) -> Federation | No
         if not isinstance(item, dict):
             problems.append(Problem(path, "must be a table"))
             continue
-        read.unknown(item, {"id", "name", "names", "parent", "timezone", "neighbours"}, path)
+        read.unknown(item, {"id", "name", "names", "parent", "timezone", "neighbours", "position"}, path)
         region_id = read.value(item, "id", path, str, "")
         if not region_id or not region_id.replace("-", "").replace("_", "").isalnum():
             problems.append(Problem(f"{path}.id", "must be a non-empty id of letters, digits, - or _"))
@@ -337,6 +373,7 @@ def _parse_federation(data: Mapping[str, Any], read: _Reader) -> Federation | No
             timezone=read.value(item, "timezone", path, str, "UTC", _timezone),
             neighbours=tuple(neighbours),
             names={k: v for k, v in names.items() if isinstance(v, str)},
+            position=_position(read.value(item, "position", path, list, None, _lon_lat)),
         )
 
     paths = {region_id: f"federation.regions[{i}]" for i, region_id in enumerate(regions)}
@@ -390,6 +427,17 @@ def _parse_federation(data: Mapping[str, Any], read: _Reader) -> Federation | No
     if len(problems) > before:
         return None
     return Federation(name=name, regions=regions, councils=councils)
+
+
+def _lon_lat(value: list) -> str | None:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    if len(value) != 2 or not numbers or not (-180 <= value[0] <= 180 and -90 <= value[1] <= 90):
+        return "must be [longitude, latitude]: two numbers, longitude -180..180, latitude -90..90"
+    return None
+
+
+def _position(value: list | None) -> tuple[float, float] | None:
+    return None if value is None else (float(value[0]), float(value[1]))
 
 
 def _timezone(value: str) -> str | None:

@@ -13,6 +13,8 @@ from telegram.ext import Application
 
 from bot.clock import real_seconds_until
 
+MOMENT = "_at"  # the clock moment an alarm rings at, kept in its data
+
 
 def run_at(
     application: Application,
@@ -27,5 +29,18 @@ def run_at(
     for job in application.job_queue.get_jobs_by_name(name):
         job.schedule_removal()
     application.job_queue.run_once(
-        callback, when=real_seconds_until(application.bot_data["clock"], moment), name=name, data=data
+        callback,
+        when=real_seconds_until(application.bot_data["clock"], moment),
+        name=name,
+        data={**data, MOMENT: moment},
     )
+
+
+def replan(application: Application) -> None:
+    """Plan every alarm again from its clock moment: the clock jumped (bot/clock.ReplayClock)."""
+    for job in application.job_queue.jobs():
+        if isinstance(job.data, dict) and MOMENT in job.data and not job.removed:
+            run_at(application, job.callback, job.data[MOMENT], name=job.name, data=job.data)
+    outbox = application.bot_data.get("outbox")
+    if outbox is not None:
+        outbox.wake()

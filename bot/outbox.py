@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import aiosqlite
-from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -34,7 +34,7 @@ from telegram.error import (
 )
 
 from bot.clock import Clock, after_real_seconds, real_seconds_until
-from bot.pacing import ChatPacing, OverallWindow
+from bot.pacing import FROM_OUTBOX, Pacing
 from storage import Store
 from storage.outbox import EDIT, OutboxItem
 
@@ -59,14 +59,16 @@ class OutboxSender:
         *,
         settled: Mapping[str, SettledHook] | None = None,
         unreachable: UnreachableHook | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self.store = store
         self.bot = bot
         self.clock = clock
         self.settled = dict(settled or {})
         self.unreachable = unreachable
-        self.overall = OverallWindow()
-        self.pacing = ChatPacing()
+        shared = pacing or Pacing()
+        self.overall = shared.overall
+        self.pacing = shared.chats
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(CONCURRENCY)
@@ -129,7 +131,7 @@ class OutboxSender:
                 seen.add(recipient)  # keep a chat's messages in order: one at a time
                 continue
             seen.add(recipient)
-            wait = self.pacing.wait_s(recipient, time.monotonic())
+            wait = self.pacing.wait_s(item.chat_id, time.monotonic())
             if wait > 0:
                 soonest = min(soonest, wait)
                 continue
@@ -163,7 +165,7 @@ class OutboxSender:
                     sent()
             if claimed is None:
                 return  # dropped meanwhile (a cancelled call's copy)
-            self.pacing.record(item.recipient, item.chat_id, time.monotonic())
+            self.pacing.record(item.chat_id, time.monotonic())
             await self._attempt(claimed)  # as the row reads now: it may have been rewritten since `due`
         except Exception:
             log.exception("outbox: could not deliver message %d; it stays queued", item.id)
@@ -183,6 +185,14 @@ class OutboxSender:
                 )
         return False
 
+    async def _request_in_turn(self, item: OutboxItem) -> Message | bool:
+        """The request, marked as one whose turn `_deliver` already took (bot/pacing.Pacing)."""
+        marked = FROM_OUTBOX.set(True)
+        try:
+            return await self._request(item)
+        finally:
+            FROM_OUTBOX.reset(marked)
+
     async def _request(self, item: OutboxItem) -> Message | bool:
         markup = InlineKeyboardMarkup.de_json(item.reply_markup, self.bot) if item.reply_markup else None
         if item.op == EDIT:
@@ -190,14 +200,22 @@ class OutboxSender:
                 item.text, chat_id=item.chat_id, message_id=item.target_message_id, reply_markup=markup
             )
         quote = ReplyParameters(item.reply_to, allow_sending_without_reply=True) if item.reply_to else None
+        if item.photo is not None:
+            return await self.bot.send_photo(
+                item.chat_id,
+                InputFile(item.photo, filename="spread.png"),
+                caption=item.text,
+                reply_markup=markup,
+                reply_parameters=quote,
+            )
         return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup, reply_parameters=quote)
 
     async def _attempt(self, item: OutboxItem) -> None:
         try:
-            result = await self._request(item)
+            result = await self._request_in_turn(item)
         except RetryAfter as exc:
             wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
-            self.pacing.hold(item.recipient, time.monotonic() + float(wait))
+            self.pacing.hold(item.chat_id, time.monotonic() + float(wait))
             await self._later(item, after_real_seconds(self.clock, float(wait)), "429")
         except ChatMigrated as exc:
             await self._follow_migration(item, exc.new_chat_id)

@@ -12,7 +12,6 @@ deliveries and answers are plain data and functions, tested without Telegram or 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from domain.federation import Federation, Region
+from domain.words import fold
 
 
 class CallKind(StrEnum):
@@ -251,19 +251,13 @@ COMMANDS: Mapping[str, tuple[CallKind | None, frozenset[CallKind]]] = {
 _K = TypeVar("_K", ScopeKind, CallKind)
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(plain.replace("_", " ").replace("-", " ").split())
-
-
 def _lookup(words: Mapping[_K, Iterable[str]], extra: Iterable[_K] = ()) -> dict[str, _K]:
     table: dict[str, _K] = {}
     for key in extra:
-        table[_fold(str(key))] = key
+        table[fold(str(key))] = key
     for key, spellings in words.items():
         for word in spellings:
-            folded = _fold(word)
+            folded = fold(word)
             if table.setdefault(folded, key) != key:
                 raise ValueError(f"the word {word!r} means two things")
     return table
@@ -281,7 +275,7 @@ def parse_scope(text: str, federation: Federation, language: str) -> Scope:
     Region names are matched by id or by name in any language (`Federation.find_region`).
     Only names are resolved here; whether the issuer may use the scope is `check_scope`'s job.
     """
-    kind = _SCOPE_LOOKUP.get(_fold(text))
+    kind = _SCOPE_LOOKUP.get(fold(text))
     if kind is not None:
         return Scope(kind)
     regions: dict[str, None] = {}
@@ -311,7 +305,7 @@ def split_kind(text: str, command: str) -> tuple[CallKind, str]:
     words = list(re.finditer(r"\S+", text))
     for length in range(min(_KIND_PHRASE_MAX, len(words)), 0, -1):
         phrase = text[words[0].start() : words[length - 1].end()]
-        kind = _KIND_LOOKUP.get(_fold(phrase.rstrip(",:;.")))
+        kind = _KIND_LOOKUP.get(fold(phrase.rstrip(",:;.")))
         if kind is None:
             continue
         if kind not in allowed:

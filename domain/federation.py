@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from domain.words import fold
+
 
 @dataclass(frozen=True)
 class Region:
@@ -21,6 +23,8 @@ class Region:
     timezone: str
     neighbours: tuple[str, ...] = ()
     names: Mapping[str, str] = field(default_factory=dict)
+    # Longitude, latitude of the region's centre; only used to draw the region graph.
+    position: tuple[float, float] | None = None
 
     def display_name(self, language: str) -> str:
         """The region's name in a language, falling back to its canonical name."""
@@ -87,13 +91,9 @@ class Federation:
 
     def find_region(self, text: str, language: str = "en") -> Region | None:
         """A committee region named by its id or by its name in any language, ignoring case."""
-        wanted = _fold(text)
+        wanted = fold(text)
         for region in self.committee_regions():
             candidates = {region.id, region.name, region.display_name(language), *region.names.values()}
-            if wanted in {_fold(c) for c in candidates}:
+            if wanted in {fold(c) for c in candidates}:
                 return region
         return None
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.replace("_", " ").replace("-", " ").casefold().split())

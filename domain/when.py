@@ -33,6 +33,7 @@ NOW_WORDS: tuple[str, ...] = (
 )  # fmt: skip
 # Days counted from today.
 DAY_WORDS: dict[int, tuple[str, ...]] = {
+    -1: ("yesterday", "вчера", "кеше", "ayer", "gestern"),
     0: ("today", "сегодня", "бүгін", "hoy", "heute"),
     1: ("tomorrow", "завтра", "ертең", "mañana", "morgen"),
 }
@@ -50,7 +51,7 @@ _NUMERIC_DATE = re.compile(r"(?P<first>\d{1,2})(?P<sep>[./-])(?P<second>\d{1,2})
 
 
 class WhenRefused(Exception):
-    """Why a typed time is not accepted; `reason` is one of "unparsable", "past", "too-far", "no-time"."""
+    """Why a typed time is not accepted; `reason` is one of "unparsable", "past", "future", "too-far", "no-time"."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -72,7 +73,7 @@ def is_now(text: str) -> bool:
     return _fold(text) in _NOW
 
 
-def parse_when(text: str, *, now: datetime, language: str) -> datetime:
+def parse_when(text: str, *, now: datetime, language: str, past: bool = False) -> datetime:
     """The moment a delegate typed, aware in `now`'s zone; WhenRefused otherwise.
 
     Accepted: a word for "now" (returns `now` itself); a time ("18:00", "18.00", "18h30",
@@ -81,6 +82,8 @@ def parse_when(text: str, *, now: datetime, language: str) -> datetime:
     language's order and a time ("04.01.2022 18:00" for ru/kk/de, "4/1/2022 18:00" for es,
     "1/4/2022 6:00 PM" for en). A time in a daylight-saving gap moves forward by the gap; an
     ambiguous one is the first of the two. A moment up to GRACE in the past is accepted as is.
+    With `past`, the moment is one that has been (since when a committee is on strike): the past
+    is accepted back to HORIZON, and the future only up to GRACE ("future" otherwise).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -102,6 +105,12 @@ def parse_when(text: str, *, now: datetime, language: str) -> datetime:
         moment = datetime.combine(day, at, tzinfo=zone).astimezone(UTC).astimezone(zone)
     except OverflowError:  # a date at the edge of the calendar (year 1) has no UTC moment
         raise WhenRefused("past" if day < now.date() else "too-far") from None
+    if past:
+        if moment > now + GRACE:
+            raise WhenRefused("future")
+        if moment < now - HORIZON:
+            raise WhenRefused("too-far")
+        return min(moment, now)
     if moment < now - GRACE:
         raise WhenRefused("past")
     if moment > now + HORIZON:

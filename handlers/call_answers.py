@@ -17,9 +17,11 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.call_messages import ANSWER_PREFIX, KIND_NAMES, refresh_tallies, revise_copy
 from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext
+from bot.strike_status import record_status
 from domain.calls import RALLY_KINDS, STRIKE_KINDS, Answer, CallKind
 from domain.committees import Committee, Status
 from domain.decisions import Kind
+from domain.spread import StrikeStatus
 from handlers import decisions
 from handlers.common import answer_query, answered_prompt, reply, translator, update_is_from_delegate
 from storage.calls import Call
@@ -132,9 +134,19 @@ async def answer_in(
     else:
         await store.calls.set_answer(tx, call_id, committee_id, answer=answer.value, by=by, now=now)
     joins_strike = answer is Answer.JOIN and CallKind(call.kind) in STRIKE_KINDS
-    if joins_strike and await store.calls.strike_status(tx, committee_id) != "on_strike":
-        await store.calls.report_status(
-            tx, committee_id, "on_strike", since=max(now, call.starts_at), by=by, now=now, call_id=call_id
+    if joins_strike and await store.spread.latest(tx, committee_id) != StrikeStatus.ON_STRIKE:
+        committee = await store.committees.get(tx, committee_id)
+        await record_status(
+            tx,
+            store,
+            context.config,
+            committee_id,
+            committee.region,
+            StrikeStatus.ON_STRIKE,
+            since=max(now, call.starts_at),
+            by=by,
+            now=now,
+            call_id=call_id,
         )
     await revise_copy(tx, store, context.config, call, committee_id, outbox_id, now=now)
     await refresh_tallies(tx, store, context.config, call_id, now=context.clock.time(), speed=context.clock.speed)

@@ -128,6 +128,8 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
         await answer_query(update, _("Only the council's delegates (the admins of this chat) can decide."), alert=True)
         return
     approve = verdict == "y"
+    council_language = await chat_language(update, context)
+    verdict_line = _("✅ Approved by a council delegate.") if approve else _("❌ Rejected by a council delegate.")
     try:
         async with store.db.transaction() as tx:
             current = await store.committees.get(tx, committee_id)
@@ -143,6 +145,16 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
                 committee_id=committee_id,
                 now=context.now(),
             )
+            # The request shows the verdict. It was sent through the outbox, so its edit waits there
+            # for the council chat's limits with the chat's other messages, not in this handler.
+            text, _markup = council_request(replace(current, status=status), federation, council_language)
+            request_row = await store.outbox.row_of_message(
+                tx, council_id=council.id, message_id=query.message.message_id
+            )
+            if request_row is not None:
+                await store.outbox.revise(
+                    tx, request_row, text=f"{text}\n\n{verdict_line}", reply_markup=None, now=context.now()
+                )
     except RegistrationRefused:
         await answer_query(update, _("Another delegate has already decided on this committee."), alert=True)
         if query.message.reply_markup:
@@ -150,10 +162,8 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
         return
     context.outbox.wake()
     await answer_query(update, _("Approved.") if approve else _("Rejected."))
-    verdict_line = _("✅ Approved by a council delegate.") if approve else _("❌ Rejected by a council delegate.")
-    decided = replace(current, status=status)
-    text, _markup = council_request(decided, federation, await chat_language(update, context))
-    await query.edit_message_text(f"{text}\n\n{verdict_line}", reply_markup=None)
+    if request_row is None:  # a request listed by /approve, sent as a reply
+        await query.edit_message_text(f"{text}\n\n{verdict_line}", reply_markup=None)
 
 
 def outcome_text(status: Status, council_region: str, context: AsambleaContext, language: str) -> str:

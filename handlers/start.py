@@ -27,6 +27,10 @@ GROUP_COMMANDS = (
     "alternate",
     "recall",
     "delegates",
+    "status",
+    "digest",
+    "spread",
+    "programme",
 )
 
 
@@ -45,6 +49,7 @@ def private_help(_: Gettext) -> str:
             _("/committee — what this committee is and its status"),
             _("/strike, /rally — issue a call to this committee, its region or its neighbours (admins)"),
             _("/calls — calls issued here and received here"),
+            _("/status — the committee's strike status; its delegates report changes"),
             _("/demand TEXT — put a demand forward; /demands lists them"),
             _("/propose TEXT — put a proposal to the committee's assembly"),
             _("/delegates — the committee's delegates and their mandates"),
@@ -55,6 +60,7 @@ def private_help(_: Gettext) -> str:
             _("/council CODE — link the chat as a council (admins, with the operator's code)"),
             _("/approve — committees waiting for the council's decision"),
             _("/call — issue a call to the council's area (admins)"),
+            _("/digest — what changed since the last digest; /spread — the chart of the spread"),
         ]
     )
 

@@ -19,8 +19,10 @@ from storage.database import Database, WrongSecretKey
 from storage.decisions import DecisionRepository
 from storage.delegates import DelegateRepository
 from storage.demands import DemandRepository
+from storage.digests import DigestRepository
 from storage.outbox import OutboxRepository
 from storage.programme import ProgrammeRepository
+from storage.spread import SpreadRepository
 
 __all__ = ["Database", "Store", "WrongSecretKey"]
 
@@ -37,6 +39,8 @@ class Store:
     decisions: DecisionRepository
     delegates: DelegateRepository
     programme: ProgrammeRepository
+    spread: SpreadRepository
+    digests: DigestRepository
 
     @classmethod
     async def open(cls, path: str | Path, secret_key: bytes) -> Store:
@@ -54,6 +58,8 @@ class Store:
             programme=ProgrammeRepository(demands),
             decisions=DecisionRepository(crypto),
             delegates=DelegateRepository(crypto),
+            spread=SpreadRepository(crypto),
+            digests=DigestRepository(crypto),
         )
 
     async def follow_migration(self, tx: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:

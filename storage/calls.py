@@ -349,32 +349,6 @@ class CallRepository:
             "UPDATE call_reminders SET state = 'skipped' WHERE call_id = ? AND state = 'pending'", (call_id,)
         )
 
-    # -- strike status --------------------------------------------------------------------------
-    async def strike_status(self, conn: aiosqlite.Connection, committee_id: int) -> str | None:
-        async with conn.execute(
-            "SELECT status FROM strike_status WHERE committee_id = ? ORDER BY since DESC, id DESC LIMIT 1",
-            (committee_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return row[0] if row else None
-
-    async def report_status(
-        self,
-        conn: aiosqlite.Connection,
-        committee_id: int,
-        status: str,
-        *,
-        since: int,
-        by: int,
-        now: int,
-        call_id: int | None = None,
-    ) -> None:
-        await conn.execute(
-            """INSERT INTO strike_status (committee_id, status, since, call_id, reported_by, reported_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
-            (committee_id, status, since, call_id, self.crypto.user(by), now),
-        )
-
     # -- /verify guesses ------------------------------------------------------------------------
     async def misses_since(self, conn: aiosqlite.Connection, user_id: int, since: int) -> int:
         async with conn.execute(

@@ -53,6 +53,13 @@ class CouncilRepository:
             row = await cursor.fetchone()
         return self._from_row(row) if row else None
 
+    async def all(self, conn: aiosqlite.Connection) -> list[tuple[Council, int]]:
+        """Every linked council with when it was linked, in the order they were linked."""
+        async with conn.execute(
+            "SELECT id, region, chat_id_ct, chat_type, reachable, linked_at FROM councils ORDER BY id"
+        ) as cursor:
+            return [(self._from_row(row), row[5]) for row in await cursor.fetchall()]
+
     async def linked_regions(self, conn: aiosqlite.Connection) -> set[str]:
         async with conn.execute("SELECT region FROM councils WHERE reachable = 1") as cursor:
             return {region async for (region,) in cursor}

@@ -14,6 +14,7 @@ that comes after the sender read the row but before it claimed it is not lost.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -41,6 +42,7 @@ class OutboxItem:
     target_state: str | None = None
     target_message_id: int | None = None
     reply_to: int | None = None  # a message in the chat that a new message quotes (if it still exists)
+    photo: bytes | None = None  # a PNG sent with `text` as its caption (a digest's chart)
 
     @property
     def recipient(self) -> str:
@@ -67,10 +69,13 @@ class OutboxRepository:
         *,
         reply_to: int | None = None,
         entries: list[Any] | None = None,
+        photo: bytes | None = None,
     ) -> bytes:
         body: dict[str, Any] = {"text": text, "reply_markup": reply_markup}
         if reply_to is not None:
             body["reply_to"] = reply_to
+        if photo is not None:
+            body["photo"] = base64.b64encode(photo).decode("ascii")
         if entries is not None:
             body["entries"] = entries
         payload = json.dumps(body, ensure_ascii=False)
@@ -93,6 +98,7 @@ class OutboxRepository:
         op: str = SEND,
         target_id: int | None = None,
         reply_to: int | None = None,
+        photo: bytes | None = None,
     ) -> int:
         async with conn.execute(
             """INSERT INTO outbox (committee_id, council_id, purpose, op, target_id, not_before, created_at)
@@ -103,7 +109,7 @@ class OutboxRepository:
         assert row is not None
         await conn.execute(
             "UPDATE outbox SET payload_ct = ? WHERE id = ?",
-            (self._seal(row[0], text, reply_markup, reply_to=reply_to), row[0]),
+            (self._seal(row[0], text, reply_markup, reply_to=reply_to, photo=photo), row[0]),
         )
         return row[0]
 
@@ -226,6 +232,15 @@ class OutboxRepository:
             row = await cursor.fetchone()
         return (row[0], row[1]) if row else None
 
+    async def row_of_message(self, conn: aiosqlite.Connection, *, council_id: int, message_id: int) -> int | None:
+        """The row that sent a council's message (to edit it through the outbox); None if another way did."""
+        async with conn.execute(
+            "SELECT id FROM outbox WHERE council_id = ? AND message_id = ? AND op = 'send' AND state = 'sent'",
+            (council_id, message_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
     async def drop(self, conn: aiosqlite.Connection, outbox_id: int) -> bool:
         """Withdraw a row that has not left yet (and its waiting edits); True if it had not."""
         cursor = await conn.execute(
@@ -280,6 +295,7 @@ class OutboxRepository:
                     target_state=row[9],
                     target_message_id=row[10],
                     reply_to=payload.get("reply_to"),
+                    photo=_photo(payload),
                 )
             )
         return items
@@ -298,7 +314,11 @@ class OutboxRepository:
             return None
         payload = self._open(item.id, row[0])
         return replace(
-            item, text=payload["text"], reply_markup=payload["reply_markup"], reply_to=payload.get("reply_to")
+            item,
+            text=payload["text"],
+            reply_markup=payload["reply_markup"],
+            reply_to=payload.get("reply_to"),
+            photo=_photo(payload),
         )
 
     async def mark_sent(self, conn: aiosqlite.Connection, outbox_id: int, *, message_id: int | None, now: int) -> None:
@@ -328,3 +348,8 @@ class OutboxRepository:
     async def counts(self, conn: aiosqlite.Connection) -> dict[str, int]:
         async with conn.execute("SELECT state, count(*) FROM outbox GROUP BY state") as cursor:
             return {state: n async for state, n in cursor}
+
+
+def _photo(payload: dict[str, Any]) -> bytes | None:
+    encoded = payload.get("photo")
+    return base64.b64decode(encoded) if encoded else None

@@ -26,6 +26,9 @@ def make_config(base_url: str, database: Path, **changes: dict) -> Config:
     raw["telegram"]["base_url"] = base_url
     raw["storage"]["path"] = str(database)
     raw["i18n"]["default_language"] = "en"
+    # Scheduled digests come only where a test asks for them (tests/test_digests.py): on a clock
+    # that runs hours in seconds they would otherwise drop into every council chat.
+    raw["digests"] = {"every_hours": 0, "daily_at": []}
     for section, values in changes.items():
         raw.setdefault(section, {}).update(values)
     return parse_config(raw)

@@ -7,6 +7,7 @@ button, every update handled), never for a fixed time.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,16 @@ class Movement:
         """Every update handled and nothing more on the wire for a moment."""
         await self.client.wait_idle(timeout=WAIT_S)
 
+    async def drained(self) -> None:
+        """Every update handled and every outbox row delivered (a snapshot taken now stays still)."""
+        while True:
+            await self.settle()
+            states = await self.states()
+            if not states.get("pending") and not states.get("inflight"):
+                return
+            self.app.bot_data["outbox"].wake()
+            await asyncio.sleep(0.05)
+
     # -- the movement's structure ------------------------------------------------------------
     async def code(self, region: str) -> str:
         return await issue_code(self.store, region=region, now=int(self.app.bot_data["clock"].time()), valid_hours=24)
@@ -126,10 +137,21 @@ class Movement:
         answer = await self.say(chat_id, admin, f"/register {region} workplace {name}")
         assert "Your request has gone" in answer["text"] or "No council" in answer["text"], answer["text"]
         if council is not None and council_admin is not None:
-            request = await self.next_message(council, since)
+            request = await self.message_with_buttons(council, name, since)
             await self.press(council, council_admin, request, "Approve")
-            await self.next_message(chat_id, since)
+            await self.client.wait_for_text(chat_id, "approved", since=since, timeout=WAIT_S)
         return chat_id, admin
+
+    async def message_with_buttons(self, chat_id: int, contains: str, since: int) -> dict:
+        """The first message after `since` with `contains` and buttons (not an edit that took them off)."""
+        cursor = since
+        while True:
+            for message in await self.client.wait_for(chat_id, cursor, timeout=WAIT_S):
+                cursor = max(cursor, message["seq"])
+                if contains in (message.get("text") or "") and (message.get("reply_markup") or {}).get(
+                    "inline_keyboard"
+                ):
+                    return message
 
     async def seed_committees(self, region: str, count: int) -> list[tuple[int, dict[str, Any]]]:
         """Many active committees at once, written straight to the store (setup, not what is tested)."""
@@ -161,8 +183,11 @@ class Movement:
         label = next(
             key["text"] for row in preview["reply_markup"]["inline_keyboard"] for key in row if "Send" in key["text"]
         )
+        since = await self.client.seq()
         answer = await self.press(chat_id, admin, preview, label)
         assert answer["text"] == "Sent.", answer
+        # The confirmation waits its turn in the chat (bot/pacing.py): let it land before what follows.
+        await self.client.wait_for_text(chat_id, "Sent to", since=since, timeout=WAIT_S)
         return preview
 
     async def states(self) -> dict[str, int]:
@@ -170,6 +195,10 @@ class Movement:
             return await self.store.outbox.counts(conn)
 
     # -- looking at the database -----------------------------------------------------------
+    async def query(self, sql: str, *params: object) -> list[tuple]:
+        async with self.store.db.read() as conn, conn.execute(sql, params) as cursor:
+            return [tuple(row) for row in await cursor.fetchall()]
+
     async def rows(self) -> dict[str, list[tuple]]:
         """Every row of every table people write to, to prove that a refusal wrote nothing."""
         state: dict[str, list[tuple]] = {}

@@ -36,6 +36,7 @@ async def test_registering_twice_is_refused(movement: Movement):
     request = await movement.client.wait_for_text(council, "Workers", since=0, timeout=20)
     await movement.press(council, council_admin, request, "Approve")
     await movement.client.wait_for_text(chat, "approved", since=0, timeout=20)
+    await movement.drained()
     before = await movement.rows()
     answer = await movement.say(chat, admin, "/register")
     assert "already a registered committee" in answer["text"]

@@ -50,7 +50,7 @@ async def test_an_update_and_a_cancellation_reach_every_copy(movement: Movement)
         committee = await movement.store.committees.by_chat(conn, tengiz)
         assert await movement.store.calls.answer_of(conn, 1, committee.id) == ("join", None)
         # A rally does not set a strike status.
-        assert await movement.store.calls.strike_status(conn, committee.id) is None
+        assert await movement.store.spread.latest(conn, committee.id) is None
 
 
 async def test_a_head_count_is_reported_and_summed(movement: Movement):

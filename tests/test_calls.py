@@ -55,4 +55,4 @@ async def test_a_strike_call_reaches_its_region_and_answers_are_tallied(movement
     assert edited["message_id"] == copy["message_id"]
     async with movement.store.db.read() as conn:
         aktau_committee = await movement.store.committees.by_chat(conn, aktau)
-        assert await movement.store.calls.strike_status(conn, aktau_committee.id) == "on_strike"
+        assert await movement.store.spread.latest(conn, aktau_committee.id) == "on_strike"

@@ -56,6 +56,33 @@ def test_asymmetric_and_self_neighbours():
     assert any("cannot neighbour itself" in p for p in found)
 
 
+def test_region_positions_place_the_regions_for_the_spread_chart():
+    federation = load_config(EXAMPLE).federation
+    # Every committee region of the example has its centre, inside Kazakhstan's bounding box.
+    for region in federation.committee_regions():
+        assert region.position is not None, region.id
+        lon, lat = region.position
+        assert 46 < lon < 88 and 40 < lat < 56, region.id
+    assert federation.regions["kz"].position is None  # optional: the root has none
+    raw = example()
+    raw["federation"]["regions"][1]["position"] = [51, 43.5]  # integers are numbers too
+    assert parse_config(raw).federation.regions["mangystau"].position == (51.0, 43.5)
+    del raw["federation"]["regions"][1]["position"]
+    assert parse_config(raw).federation.regions["mangystau"].position is None
+
+
+@pytest.mark.parametrize(
+    "position",
+    [[53.7], [53.7, 44.2, 0], [44.2, 253.7], [190, 44.2], [53.7, -91], ["53.7", "44.2"], [True, 44.2], "53.7, 44.2"],
+)
+def test_bad_region_position_is_named_by_its_key_path(position):
+    raw = example()
+    raw["federation"]["regions"][1]["position"] = position
+    found = problems_of(raw)
+    assert len(found) == 1
+    assert found[0].startswith("federation.regions[1].position: must be")
+
+
 def test_wrong_types_unknown_keys_and_bad_values_are_all_reported_at_once():
     raw = example()
     raw["privacy"]["retention_days"] = "ninety"

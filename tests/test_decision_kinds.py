@@ -56,7 +56,7 @@ async def test_a_committee_joins_a_call_by_the_assemblys_decision(movement: Move
     async with movement.store.db.read() as conn:
         committee = await movement.store.committees.by_chat(conn, aktau)
         assert await movement.store.calls.answer_of(conn, 1, committee.id) == ("join", None)
-        assert await movement.store.calls.strike_status(conn, committee.id) == "on_strike"
+        assert await movement.store.spread.latest(conn, committee.id) == "on_strike"
 
     joined = await movement.press(aktau, docker, edited, button(edited, "assembly"))
     assert joined["show_alert"] and "already joins" in joined["text"]

@@ -32,6 +32,7 @@ async def test_a_genuine_code_names_its_issuer_however_it_is_typed(movement: Mov
     preview = await movement.say(zhanaozen, admin, "/strike now | at the gates | We stop work | region")
     since = await movement.client.seq()
     assert (await movement.press(zhanaozen, admin, preview, button(preview, "Send")))["text"] == "Sent."
+    await movement.client.wait_for_text(zhanaozen, "Sent to", since=since, timeout=20)
     copy = await movement.client.wait_for_text(aktau, "Strike call", since=since, timeout=20)
     code = code_in(copy)
     # A second call, previewed and never sent: its code is not genuine (yet).

@@ -151,7 +151,6 @@ def test_a_day_without_a_time_is_refused(text: str):
         "18:60",
         "13 pm",
         "0 am",
-        "yesterday 18:00",
         "tomorrow tomorrow 18:00",
         "now 18:00",
         "31.02.2022 18:00",
@@ -168,6 +167,21 @@ def test_anything_else_is_unparsable(text: str):
 
 def test_the_past_is_refused():
     assert refusal("11:54") == "past"  # more than GRACE ago
+    for language, word in zip(LANGUAGES, ("yesterday", "вчера", "кеше", "ayer", "gestern"), strict=True):
+        assert refusal(f"{word} 18:00", language) == "past"
+
+
+def test_since_when_reads_the_past_and_refuses_the_future():
+    """A strike status's "since": the past back to a year, the future only within GRACE."""
+    yesterday = parse_when("yesterday 09:00", now=NOW, language="en", past=True)
+    assert yesterday == datetime(2022, 1, 2, 9, 0, tzinfo=AQTAU)
+    assert parse_when("вчера в 09:00", now=NOW, language="ru", past=True) == yesterday
+    assert parse_when("11:00", now=NOW, language="en", past=True) == datetime(2022, 1, 3, 11, 0, tzinfo=AQTAU)
+    assert parse_when("12:03", now=NOW, language="en", past=True) == NOW  # within GRACE: now
+    for text, reason in (("18:00", "future"), ("tomorrow 09:00", "future"), ("2020-01-01 09:00", "too-far")):
+        with pytest.raises(WhenRefused) as caught:
+            parse_when(text, now=NOW, language="en", past=True)
+        assert caught.value.reason == reason
     assert refusal("10:00") == "past"  # the handler suggests "tomorrow 10:00"
     assert refusal("02.01.2022 18:00", "ru") == "past"
     assert refusal("2021-12-31 23:00") == "past"

@@ -1,0 +1,262 @@
+"""What a digest reads, in SQL: the digests a council already got, and the movement in aggregate.
+
+Every query here counts or lists committees, calls and demands of a council's area; none reads
+who did anything. They are built to answer for 10,000 committees and 100,000 demands within the
+digest's time budget (see `asamblea bench digest`), so they group in SQL, not in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.crypto import Crypto
+
+# Demands that stand on their own before the councils (not proposed only, not folded into another).
+_STANDING = "('endorsed', 'escalated', 'adopted', 'won', 'conceded')"
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    council_id: int
+    slot: int | None
+    covers_from: int
+    built_at: int
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    id: int
+    kind: str
+    issuer_region: str
+    starts_at: int
+    status: str
+    reached: int
+    joining: int
+    declining: int
+    undecided: int
+    headcount: int
+
+
+@dataclass(frozen=True)
+class DemandSummary:
+    id: int
+    text: str
+    status: str
+    committees: int
+    regions: int
+
+
+def _in(column: str, regions: Sequence[str] | None) -> tuple[str, list[str]]:
+    """A `column IN (...)` condition for a council's area; none for the whole federation."""
+    if regions is None:
+        return "1", []
+    return f"{column} IN ({','.join('?' * len(regions))})", list(regions)
+
+
+class DigestRepository:
+    def __init__(self, crypto: Crypto) -> None:
+        self.crypto = crypto
+
+    # -- the digests themselves -----------------------------------------------------------------
+
+    async def record(
+        self,
+        conn: aiosqlite.Connection,
+        council_id: int,
+        *,
+        slot: int | None,
+        covers_from: int,
+        built_at: int,
+        late: bool = False,
+    ) -> bool:
+        """Note a digest for a council; False if the slot's digest was already made (once per slot)."""
+        cursor = await conn.execute(
+            """INSERT OR IGNORE INTO digests (council_id, slot, covers_from, built_at, late)
+               VALUES (?, ?, ?, ?, ?)""",
+            (council_id, slot, covers_from, built_at, int(late)),
+        )
+        return bool(cursor.rowcount)
+
+    async def last(self, conn: aiosqlite.Connection, council_id: int) -> DigestRecord | None:
+        async with conn.execute(
+            """SELECT council_id, slot, covers_from, built_at FROM digests WHERE council_id = ?
+               ORDER BY built_at DESC, id DESC LIMIT 1""",
+            (council_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return DigestRecord(*row) if row else None
+
+    async def last_slot(self, conn: aiosqlite.Connection, council_id: int) -> int | None:
+        async with conn.execute("SELECT max(slot) FROM digests WHERE council_id = ?", (council_id,)) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    # -- committees -----------------------------------------------------------------------------
+
+    async def committees_by_status(
+        self, conn: aiosqlite.Connection, regions: Sequence[str] | None
+    ) -> dict[str, dict[str, int]]:
+        """status -> region -> number of committees."""
+        where, params = _in("region", regions)
+        counts: dict[str, dict[str, int]] = {}
+        async with conn.execute(
+            f"SELECT status, region, count(*) FROM committees WHERE {where} GROUP BY status, region", params
+        ) as cursor:
+            for status, region, count in await cursor.fetchall():
+                counts.setdefault(status, {})[region] = count
+        return counts
+
+    async def approved_since(
+        self, conn: aiosqlite.Connection, regions: Sequence[str] | None, since: int, *, limit: int = 10
+    ) -> tuple[int, list[tuple[str, str]]]:
+        """Committees approved after `since`: how many, and the first few (name, region)."""
+        return await self._committees(
+            conn, regions, "status = 'active' AND decided_at > ?", [since], "decided_at, id", limit
+        )
+
+    async def waiting(
+        self, conn: aiosqlite.Connection, regions: Sequence[str] | None, *, limit: int = 10
+    ) -> tuple[int, list[tuple[str, str]]]:
+        """Committees waiting for a council's approval, oldest first."""
+        return await self._committees(conn, regions, "status = 'pending'", [], "registered_at, id", limit)
+
+    async def unreachable(
+        self, conn: aiosqlite.Connection, regions: Sequence[str] | None, *, limit: int = 10
+    ) -> tuple[int, list[tuple[str, str]]]:
+        """Active committees whose group the bot can no longer post to (removed, chat gone)."""
+        return await self._committees(conn, regions, "status = 'active' AND reachable = 0", [], "id", limit)
+
+    async def _committees(
+        self,
+        conn: aiosqlite.Connection,
+        regions: Sequence[str] | None,
+        condition: str,
+        params: list,
+        order: str,
+        limit: int,
+    ) -> tuple[int, list[tuple[str, str]]]:
+        where, area = _in("region", regions)
+        async with conn.execute(
+            f"SELECT count(*) FROM committees WHERE {condition} AND {where}", [*params, *area]
+        ) as cursor:
+            (count,) = await cursor.fetchone()
+        async with conn.execute(
+            f"SELECT id, name_ct, region FROM committees WHERE {condition} AND {where} ORDER BY {order} LIMIT ?",
+            [*params, *area, limit],
+        ) as cursor:
+            rows = await cursor.fetchall()
+        named = [
+            (self.crypto.open_text(name_ct, table="committees", column="name_ct", row=committee_id), region)
+            for committee_id, name_ct, region in rows
+        ]
+        return count, named
+
+    async def failed_deliveries(self, conn: aiosqlite.Connection, regions: Sequence[str] | None, since: int) -> int:
+        """Messages to committees of the area that could not be delivered, written after `since`."""
+        where, area = _in("c.region", regions)
+        async with conn.execute(
+            f"""SELECT count(*) FROM outbox o JOIN committees c ON c.id = o.committee_id
+                WHERE o.state = 'failed' AND o.created_at > ? AND {where}""",
+            [since, *area],
+        ) as cursor:
+            (count,) = await cursor.fetchone()
+        return count
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    async def calls_since(
+        self, conn: aiosqlite.Connection, regions: Sequence[str] | None, since: int, *, limit: int = 8
+    ) -> tuple[int, list[CallSummary]]:
+        """Calls issued, begun or answered after `since` that reached the area, with the answers of
+        the area's committees; how many there were, and the latest few."""
+        where, area = _in("m.region", regions)
+        async with conn.execute(
+            f"""WITH recent AS (
+                    SELECT id FROM calls WHERE status IN ('active', 'cancelled') AND (issued_at > ?1 OR starts_at > ?1)
+                    UNION SELECT call_id FROM call_answers WHERE answered_at > ?1)
+                SELECT c.id, c.kind, c.issuer_region, c.starts_at, c.status, count(*),
+                       count(*) FILTER (WHERE a.answer = 'join'),
+                       count(*) FILTER (WHERE a.answer = 'decline'),
+                       count(*) FILTER (WHERE a.answer = 'undecided'),
+                       coalesce(sum(a.headcount), 0)
+                FROM recent r JOIN calls c ON c.id = r.id
+                JOIN call_deliveries d ON d.call_id = c.id
+                JOIN committees m ON m.id = d.committee_id
+                LEFT JOIN call_answers a ON a.call_id = d.call_id AND a.committee_id = d.committee_id
+                WHERE c.status IN ('active', 'cancelled') AND {where}
+                GROUP BY c.id ORDER BY c.starts_at DESC, c.id DESC""",
+            [since, *area],
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return len(rows), [CallSummary(*row) for row in rows[:limit]]
+
+    # -- demands --------------------------------------------------------------------------------
+
+    async def top_demands(
+        self, conn: aiosqlite.Connection, regions: Sequence[str] | None, *, limit: int = 5
+    ) -> list[DemandSummary]:
+        """The standing demands with the most support among the area's committees."""
+        where, area = _in("m.region", regions)
+        async with conn.execute(
+            f"""SELECT d.id, d.text_ct, d.status, count(*) AS backers, count(DISTINCT m.region) AS regions
+                FROM demand_support s
+                JOIN demands d ON d.id = s.demand_id
+                JOIN committees m ON m.id = s.committee_id
+                WHERE d.status IN {_STANDING} AND {where}
+                GROUP BY d.id ORDER BY backers DESC, regions DESC, d.id LIMIT ?""",
+            [*area, limit],
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            DemandSummary(
+                id=demand_id,
+                text=self.crypto.open_text(text_ct, table="demands", column="text_ct", row=demand_id),
+                status=status,
+                committees=backers,
+                regions=region_count,
+            )
+            for demand_id, text_ct, status, backers, region_count in rows
+        ]
+
+    async def demands_since(self, conn: aiosqlite.Connection, regions: Sequence[str] | None, since: int) -> int:
+        """Demands the area's committees put forward after `since`."""
+        where, area = _in("m.region", regions)
+        async with conn.execute(
+            f"""SELECT count(*) FROM demands d JOIN committees m ON m.id = d.committee_id
+                WHERE d.created_at > ? AND {where}""",
+            [since, *area],
+        ) as cursor:
+            (count,) = await cursor.fetchone()
+        return count
+
+    async def all_demands(self, conn: aiosqlite.Connection) -> list[tuple[DemandSummary, bool]]:
+        """Every demand that stands on its own, with its support, and whether it is in the programme.
+        The text is read only for programme demands (published by the movement); others get ""."""
+        async with conn.execute(
+            f"""SELECT d.id, CASE WHEN d.adopted_at IS NOT NULL THEN d.text_ct END, d.status,
+                       count(s.committee_id), count(DISTINCT m.region), d.adopted_at IS NOT NULL
+                FROM demands d
+                LEFT JOIN demand_support s ON s.demand_id = d.id
+                LEFT JOIN committees m ON m.id = s.committee_id
+                WHERE d.status IN {_STANDING} OR d.status IN ('proposed', 'rejected')
+                GROUP BY d.id ORDER BY d.id"""
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            (
+                DemandSummary(
+                    id=demand_id,
+                    text=self.crypto.open_text(text_ct, table="demands", column="text_ct", row=demand_id)
+                    if text_ct is not None
+                    else "",
+                    status=status,
+                    committees=backers,
+                    regions=region_count,
+                ),
+                bool(adopted),
+            )
+            for demand_id, text_ct, status, backers, region_count, adopted in rows
+        ]
