@@ -41,7 +41,7 @@ from domain.federation import Federation, Region
 
 # With few ticks asked for over some spans, matplotlib's date locator falls back to a 12-unit step
 # and says so on every draw; the fallback reads well, the warning only fills the logs.
-warnings.filterwarnings("ignore", message="AutoDateLocator was unable to pick", category=UserWarning)
+LOCATOR_FALLBACK = "AutoDateLocator was unable to pick"
 
 WIDTH_PX = 1080
 HEIGHT_PX = 1620
@@ -104,7 +104,8 @@ def render_spread_chart(
     }
     times = [int(t) for t in times]
     series = {region_id: _fit(values, len(times)) for region_id, values in counts.items()}
-    with _lock:
+    with _lock, warnings.catch_warnings():  # the lock also keeps the warning filters to this drawing
+        warnings.filterwarnings("ignore", message=LOCATOR_FALLBACK, category=UserWarning)
         figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
         canvas = FigureCanvasAgg(figure)
         renderer = canvas.get_renderer()

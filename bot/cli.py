@@ -7,13 +7,15 @@ import asyncio
 import secrets
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.config import Config, ConfigError, load_config
 from bot.credentials import CredentialError, credential_problems, load_credentials
 
 EXIT_PROBLEM = 1
+T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,7 +247,6 @@ def _export(args: argparse.Namespace) -> int:
     import json
 
     from bot.export import ExportRefused, check_target, collect, write
-    from storage import Store, WrongSecretKey
 
     config = _load(args.config)
     if config is None:
@@ -270,17 +271,8 @@ def _export(args: argparse.Namespace) -> int:
         print(f"asamblea export: no database at {config.storage_path}", file=sys.stderr)
         return EXIT_PROBLEM
 
-    async def gather() -> dict:
-        store = await Store.open(config.storage_path, credentials.secret_key)
-        try:
-            return await collect(store, config, now=int(time.time()))
-        finally:
-            await store.close()
-
-    try:
-        data = asyncio.run(gather())
-    except WrongSecretKey as exc:
-        print(f"asamblea: {exc}", file=sys.stderr)
+    data = _with_store(config, credentials.secret_key, lambda store: collect(store, config, now=int(time.time())))
+    if data is None:
         return EXIT_PROBLEM
     if to_stdout:
         print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -297,7 +289,6 @@ def _export(args: argparse.Namespace) -> int:
 
 def _council_code(args: argparse.Namespace) -> int:
     from bot.council_codes import issue_code
-    from storage import Store, WrongSecretKey
 
     config = _load(args.config)
     if config is None:
@@ -316,19 +307,14 @@ def _council_code(args: argparse.Namespace) -> int:
             print(f"{args.config}: {problem}", file=sys.stderr)
         return EXIT_PROBLEM
 
-    async def issue() -> str:
-        store = await Store.open(config.storage_path, credentials.secret_key)
-        try:
-            return await issue_code(
-                store, region=args.council, now=int(time.time()), valid_hours=config.council_code_hours
-            )
-        finally:
-            await store.close()
-
-    try:
-        code = asyncio.run(issue())
-    except WrongSecretKey as exc:
-        print(f"asamblea: {exc}", file=sys.stderr)
+    code = _with_store(
+        config,
+        credentials.secret_key,
+        lambda store: issue_code(
+            store, region=args.council, now=int(time.time()), valid_hours=config.council_code_hours
+        ),
+    )
+    if code is None:
         return EXIT_PROBLEM
     seat = config.federation.councils[args.council]
     print(code)
@@ -338,6 +324,25 @@ def _council_code(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _with_store(config: Config, secret_key: bytes, work: Callable[[Any], Awaitable[T]]) -> T | None:
+    """Open the database, do one piece of operator's work, close it; None (said why) if the secret
+    key does not open it."""
+    from storage import Store, WrongSecretKey
+
+    async def run() -> T:
+        store = await Store.open(config.storage_path, secret_key)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except WrongSecretKey as exc:
+        print(f"asamblea: {exc}", file=sys.stderr)
+        return None
 
 
 if __name__ == "__main__":

@@ -225,22 +225,12 @@ class Replay:
         data = next(b["callback_data"] for row in rows for b in row if b.get("callback_data", "").endswith(action))
         return await self.press(chat_id, person, message, data)
 
-    async def strike_call(self, key: str, command: str) -> str:
-        """A delegate issues a call and sends it after the preview; returns its verification code."""
-        chat, delegate = self.chats[key], self.delegates[key]
+    async def call(self, chat: int, person: dict, command: str) -> str:
+        """Someone issues a call and sends it after the preview; returns its verification code."""
         since = await self.client.seq()
-        await self.client.send(chat, delegate["id"], command)
+        await self.client.send(chat, person["id"], command)
         preview = await self.client.wait_for_text(chat, "Verification code", since=since, timeout=WAIT_S)
-        await self.press_action(chat, delegate, preview, ":send")
-        return next(line.split(": ")[-1] for line in preview["text"].splitlines() if "Verification code" in line)
-
-    async def council_call(self, command: str) -> str:
-        """The coordinating council issues a call; returns its verification code."""
-        kz, coordinator = self.councils["kz"], self.council_admins["kz"]
-        since = await self.client.seq()
-        await self.client.send(kz, coordinator["id"], command)
-        preview = await self.client.wait_for_text(kz, "Verification code", since=since, timeout=WAIT_S)
-        await self.press_action(kz, coordinator, preview, ":send")
+        await self.press_action(chat, person, preview, ":send")
         return next(line.split(": ")[-1] for line in preview["text"].splitlines() if "Verification code" in line)
 
     async def verify(self, code: str) -> None:
@@ -334,8 +324,9 @@ async def play(client: SandboxClient, application: Any, config: Config, clock: R
     await replay.mark_read()
 
     await replay.day(at(2, 10), "Zhanaozen: the oil workers call a strike against the doubled gas price")
-    code = await replay.strike_call(
-        "zhanaozen",
+    code = await replay.call(
+        replay.chats["zhanaozen"],
+        replay.delegates["zhanaozen"],
         "/strike now | the square by the akimat | The gas price back to 50 tenge. We strike until it is. | region",
     )
     await replay.status("zhanaozen", "strike")
@@ -362,9 +353,11 @@ async def play(client: SandboxClient, application: Any, config: Config, clock: R
     await replay.send_appeals()
 
     await replay.day(at(4, 11), "The coordinating council calls rallies in the named cities")
-    rally_code = await replay.council_call(
+    rally_code = await replay.call(
+        kz,
+        coordinator,
         "/call rally today 17:00 | the central squares | Rallies in solidarity with Mangystau | "
-        "atyrau, west-kazakhstan, aktobe, kyzylorda, jambyl, almaty-region, turkistan, shymkent, pavlodar, almaty"
+        "atyrau, west-kazakhstan, aktobe, kyzylorda, jambyl, almaty-region, turkistan, shymkent, pavlodar, almaty",
     )
     rallying = ("atyrau-city", "uralsk", "aktobe-city", "kyzylorda-city", "taraz", "taldykorgan", "turkestan",
                 "shymkent", "ekibastuz", "almaty")  # fmt: skip

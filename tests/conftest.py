@@ -14,11 +14,10 @@ from bot.config import Config, parse_config
 from bot.context import AsambleaContext
 from bot.credentials import Credentials
 from bot.sandbox import SandboxClient, SandboxServer
-from tests.movement import Movement
+from tests.movement import SECRET_KEY, Movement
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
-SECRET_KEY = b"a test secret key of at least 32 characters"
 
 
 def make_config(base_url: str, database: Path, **changes: dict) -> Config:

@@ -8,13 +8,17 @@ button, every update handled), never for a fixed time.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import Application
 
+from bot.app import build_application, start_polling_application, stop_polling_application
+from bot.clock import Clock
 from bot.config import Config
 from bot.council_codes import issue_code
+from bot.credentials import Credentials
 from bot.sandbox import SandboxClient, SandboxServer
 from domain.committees import Status
 from storage import Store
@@ -42,7 +46,10 @@ TABLES = (
     "decision_voices",
     "demand_escalations",
     "delegates",
+    "digests",
+    "solidarity_appeals",
 )
+SECRET_KEY = b"a test secret key of at least 32 characters"
 
 
 @dataclass
@@ -104,6 +111,21 @@ class Movement:
     async def settle(self) -> None:
         """Every update handled and nothing more on the wire for a moment."""
         await self.client.wait_idle(timeout=WAIT_S)
+
+    async def restart(self, clock: Clock | None, *, before_start: Callable[[], None] | None = None) -> Application:
+        """Stop the bot and start it again on the same database, as after a crash or an upgrade.
+        `before_start` runs while it is down (a clock jump over the hours it was away)."""
+        await stop_polling_application(self.app)
+        if before_start is not None:
+            before_start()
+        self.app = build_application(
+            self.config,
+            Credentials(bot_token=self.server.token, secret_key=SECRET_KEY),
+            clock=clock,
+            publish_menus=False,
+        )
+        await start_polling_application(self.app, poll_timeout=1)
+        return self.app
 
     async def drained(self) -> None:
         """Every update handled and every outbox row delivered (a snapshot taken now stays still)."""

@@ -9,10 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import build_application, start_polling_application, stop_polling_application
 from bot.clock import ScaledClock
-from bot.credentials import Credentials
-from tests.conftest import SECRET_KEY
 from tests.movement import Movement
 
 SPEED = 1800.0
@@ -48,15 +45,7 @@ async def test_reminders_survive_a_restart_and_are_sent_once(movement: Movement,
     await movement.client.wait_for_text(chat, RALLY, since=0)
 
     # Restart before any reminder is due: the alarms come back from the database.
-    await stop_polling_application(movement.app)
-    restarted = build_application(
-        movement.config,
-        Credentials(bot_token=movement.server.token, secret_key=SECRET_KEY),
-        clock=clock,
-        publish_menus=False,
-    )
-    movement.app = restarted
-    await start_polling_application(restarted, poll_timeout=1)
+    restarted = await movement.restart(clock)
     jobs = [job.name for job in restarted.job_queue.jobs()]
     assert sum(name.startswith("call-reminder:") for name in jobs) == 2, jobs
 

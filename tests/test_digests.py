@@ -10,11 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.app import build_application, start_polling_application, stop_polling_application
 from bot.clock import ReplayClock
-from bot.credentials import Credentials
 from bot.digest import split_text
-from tests.conftest import SECRET_KEY
 from tests.movement import Movement
 from tests.test_calls import approved_region
 
@@ -115,16 +112,7 @@ async def test_scheduled_digests_arrive_once_and_a_missed_one_late_once(movement
     assert "Mangystau Region, since" in body(first)
 
     # The bot is down across the next two slots; at its start, one digest, marked late.
-    await stop_polling_application(movement.app)
-    clock.jump_to(almaty(5, 11))
-    restarted = build_application(
-        movement.config,
-        Credentials(bot_token=movement.server.token, secret_key=SECRET_KEY),
-        clock=clock,
-        publish_menus=False,
-    )
-    movement.app = restarted
-    await start_polling_application(restarted, poll_timeout=1)
+    restarted = await movement.restart(clock, before_start=lambda: clock.jump_to(almaty(5, 11)))
     late = await movement.client.wait_for_text(council, "⏰ Late", since=first["seq"], timeout=30)
     assert "this digest was due at Jan 5, 08:00" in body(late)
     await movement.drained()
