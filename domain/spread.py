@@ -25,17 +25,30 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import EnumType, StrEnum
 from operator import attrgetter, itemgetter
+from typing import Any
 
 
-class StrikeStatus(StrEnum):
+class _ByValue(EnumType):
+    """`StrikeStatus("on_strike")` as one dict look-up: every report read from the database makes
+    one (tens of thousands for a digest), and Enum's own call takes twice as long."""
+
+    def __call__(cls, value: object, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and isinstance(value, str):
+            member = cls._value2member_map_.get(value)
+            if member is not None:
+                return member
+        return super().__call__(value, *args, **kwargs)
+
+
+class StrikeStatus(StrEnum, metaclass=_ByValue):
     ON_STRIKE = "on_strike"
     BACK_AT_WORK = "back_at_work"
     SUPPRESSED = "suppressed"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class StatusReport:
     """One report of a committee's status, as kept in the history table."""
 
@@ -45,12 +58,22 @@ class StatusReport:
     since: int
     order: int
 
-    def __post_init__(self) -> None:
-        # Rows read back from the database carry plain strings; the sweeps compare by identity.
-        if type(self.status) is not StrikeStatus:
-            object.__setattr__(self, "status", StrikeStatus(self.status))
+    def __init__(self, committee_id: int, region: str, status: StrikeStatus, since: int, order: int) -> None:
+        # A digest reads every report ever made; the slots are filled directly rather than through
+        # the frozen dataclass's guarded __setattr__ (half the cost). Rows read back from the
+        # database carry plain strings; the sweeps compare statuses by identity.
+        _set_committee_id(self, committee_id)
+        _set_region(self, region)
+        _set_status(self, status if type(status) is StrikeStatus else StrikeStatus(status))
+        _set_since(self, since)
+        _set_order(self, order)
 
 
+_set_committee_id = StatusReport.committee_id.__set__  # type: ignore[attr-defined]
+_set_region = StatusReport.region.__set__  # type: ignore[attr-defined]
+_set_status = StatusReport.status.__set__  # type: ignore[attr-defined]
+_set_since = StatusReport.since.__set__  # type: ignore[attr-defined]
+_set_order = StatusReport.order.__set__  # type: ignore[attr-defined]
 _ON = StrikeStatus.ON_STRIKE
 _SUPPRESSED = StrikeStatus.SUPPRESSED
 _by_since = attrgetter("since")
@@ -65,24 +88,38 @@ def statuses_at(reports: Iterable[StatusReport], moment: int) -> dict[int, Strik
     moment: a report made today for yesterday counts from yesterday, and one announced for
     tomorrow does not count yet.
     """
-    latest: dict[int, StatusReport] = {}
-    for report in reports:
+    statuses: dict[int, StrikeStatus] = {}
+    for report in _in_time_order(reports):  # the last report not after the moment wins
         if report.since > moment:
-            continue
-        held = latest.get(report.committee_id)
-        if held is None or (report.since, report.order) > (held.since, held.order):
-            latest[report.committee_id] = report
-    return {committee: report.status for committee, report in latest.items()}
+            break
+        statuses[report.committee_id] = report.status
+    return statuses
 
 
 # -- the replay ----------------------------------------------------------------------------------
 
 
 def _in_time_order(reports: Iterable[StatusReport]) -> list[StatusReport]:
-    """The reports by (since, order); two stable sorts on one attribute each beat one on a tuple key."""
-    ordered = sorted(reports, key=_by_order)
+    """The reports by (since, order); two stable sorts on one attribute each beat one on a tuple key.
+
+    Reports read from the database come in that order already, and a digest sweeps them several
+    times: a look through them costs a sixth of the sorts, which are then skipped."""
+    ordered = list(reports)
+    if _ordered(ordered):
+        return ordered
+    ordered.sort(key=_by_order)
     ordered.sort(key=_by_since)
     return ordered
+
+
+def _ordered(reports: list[StatusReport]) -> bool:
+    since = order = -(1 << 63)
+    for report in reports:
+        at = report.since
+        if at < since or (at == since and report.order < order):
+            return False
+        since, order = at, report.order
+    return True
 
 
 class _Run:
@@ -121,7 +158,12 @@ class _Replay:
         self._replay(_in_time_order(reports), until, count_from)
 
     def _replay(self, ordered: list[StatusReport], until: int | None, count_from: int | None) -> None:
+        # The hot loop of every sweep: the counts of committees out are kept inline, and only a
+        # region's first committee out and last one back (the episodes) cost a call.
         latest = self.latest
+        held_of = latest.get
+        striking = self.striking
+        striking_in = striking.get
         counting = count_from is not None
         counted_after = count_from if count_from is not None else 0
         moment: int | None = None
@@ -131,28 +173,36 @@ class _Replay:
             if until is not None and at > until:
                 break
             committee = report.committee_id
-            held = latest.get(committee)
+            held = held_of(committee)
             if counting:
                 if at != moment:
-                    self._count(before)
+                    if before:
+                        self._count(before)
                     moment = at
                 if at > counted_after and committee not in before:
                     before[committee] = held.status if held is not None else None
+            status = report.status
             if held is not None and held.status is _ON:
-                if report.status is _ON and report.region == held.region:
+                region = held.region
+                if status is _ON and report.region == region:
                     latest[committee] = report
                     continue
-                self._leave(held.region, at)
-            if report.status is _ON:
-                self._join(report.region, at)
+                out = striking[region] - 1
+                striking[region] = out
+                if not out:
+                    self._last_back(region, at)
+            if status is _ON:
+                region = report.region
+                out = striking_in(region, 0) + 1
+                striking[region] = out
+                if out == 1:
+                    self._first_out(region, at)
             latest[committee] = report
-        self._count(before)
+        if before:
+            self._count(before)
 
-    def _join(self, region: str, at: int) -> None:
-        striking = self.striking.get(region, 0) + 1
-        self.striking[region] = striking
-        if striking > 1:
-            return
+    def _first_out(self, region: str, at: int) -> None:
+        """The region's first committee is out: an episode begins (or one that ended this moment goes on)."""
         runs = self._region_runs.setdefault(region, [])
         if runs and runs[-1].left_at == at:
             runs[-1].left_at = None  # it left and came back at the same moment: it never left
@@ -161,11 +211,8 @@ class _Replay:
         runs.append(run)
         self.runs.append(run)
 
-    def _leave(self, region: str, at: int) -> None:
-        striking = self.striking[region] - 1
-        self.striking[region] = striking
-        if striking:
-            return
+    def _last_back(self, region: str, at: int) -> None:
+        """The region's last committee out is back (or suppressed): its episode ends."""
         runs = self._region_runs[region]
         if runs[-1].joined_at == at:
             runs.pop().dropped = True  # out and back at the same moment: never out at any moment
@@ -334,19 +381,23 @@ def series(reports: Iterable[StatusReport], start: int, end: int, points: int = 
     times = _sample_times(start, end, points)
     ordered = _in_time_order(reports)
     latest: dict[int, StatusReport] = {}
+    held_of = latest.get
     striking: dict[str, int] = {}
+    striking_in = striking.get
     rows: list[dict[str, int]] = []
     sinces = [report.since for report in ordered]
     position = 0
     for moment in times:
         cut = bisect_right(sinces, moment, position)
         for report in ordered[position:cut]:
-            held = latest.get(report.committee_id)
+            committee = report.committee_id
+            held = held_of(committee)
             if held is not None and held.status is _ON:
                 striking[held.region] -= 1
             if report.status is _ON:
-                striking[report.region] = striking.get(report.region, 0) + 1
-            latest[report.committee_id] = report
+                region = report.region
+                striking[region] = striking_in(region, 0) + 1
+            latest[committee] = report
         position = cut
         rows.append({region: n for region, n in striking.items() if n})
     regions: dict[str, None] = {}
