@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2  # two workers (pytest-xdist): the suite is mostly waiting on loopback HTTP
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -247,12 +247,21 @@ class IssuedCall:
 class Harness:
     """The sandbox and the bot as processes, a movement of `chats` committees, and a call."""
 
-    def __init__(self, chats: int, *, keep: bool = False, stall_s: float = STALL_S, limits: bool = True) -> None:
+    def __init__(
+        self,
+        chats: int,
+        *,
+        keep: bool = False,
+        stall_s: float = STALL_S,
+        limits: bool = True,
+        log_level: str = "WARNING",
+    ) -> None:
         if chats < 1:
             raise ValueError("at least one committee chat")
         self.chats = chats
         self.keep = keep
         self.limits = limits  # Telegram's limits in the sandbox; off where the bot itself is measured
+        self.log_level = log_level  # the bot's; INFO where a benchmark reads what it says at start
         self.stall_s = stall_s
         self.workdir = Path(tempfile.mkdtemp(prefix="asamblea-bench-"))
         self.config_path = self.workdir / "config.toml"
@@ -463,13 +472,17 @@ class Harness:
 
     def bot_command(self) -> list[str]:
         """`asamblea run` exactly as an operator starts it (the secrets come from the environment)."""
-        return [sys.executable, "-m", "bot", "run", "--config", str(self.config_path), "--log-level", "WARNING"]
+        return [sys.executable, "-m", "bot", "run", "--config", str(self.config_path), "--log-level", self.log_level]
 
     async def kill_bot(self) -> None:
         """kill -9, and reap it."""
         if self.bot is not None and self.bot.returncode is None:
             self.bot.kill()
             await self.bot.wait()
+
+    async def stop_bot(self) -> None:
+        """Stop it as an operator does (SIGINT), so that its database can be opened and read."""
+        await _stop(self.bot, graceful=True, within=20.0)
 
     def check_bot(self) -> None:
         """Raise if the bot exited on its own."""
@@ -562,13 +575,18 @@ class Harness:
             progress("warning: the sandbox's per-chat counts differ from the sent log read incrementally")
         if deliveries.without_buttons:
             progress(f"warning: {deliveries.without_buttons} committee messages carry no inline buttons")
-        if self.keep:  # for looking into a result afterwards: what the sandbox saw, request by request
-            for name, data in (
-                ("stats", stats),
-                ("calls", await self.client.calls()),
-                ("sent", await self.client.sent()),
-            ):
-                (self.workdir / f"sandbox-{name}.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        await self.save_records(stats)
+
+    async def save_records(self, stats: dict[str, Any] | None = None) -> None:
+        """With `keep`, for looking into a result afterwards: what the sandbox saw, request by request."""
+        if not self.keep:
+            return
+        for name, data in (
+            ("stats", stats if stats is not None else await self.client.stats()),
+            ("calls", await self.client.calls()),
+            ("sent", await self.client.sent()),
+        ):
+            (self.workdir / f"sandbox-{name}.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
 
     async def too_many_requests_since(self, call: IssuedCall) -> int:
         return int((await self.client.stats())["too_many_requests"]) - call.too_many_requests

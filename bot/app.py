@@ -6,14 +6,16 @@ benchmarks, so what is tested is what runs.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import signal
 from typing import Any
 
 import aiosqlite
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot import digest_schedule, reminders
+from bot import digest_schedule, purge_schedule, reminders
 from bot.call_messages import refresh_tallies
 from bot.clock import Clock, ReplayClock, SystemClock
 from bot.commands import publish_commands
@@ -21,15 +23,19 @@ from bot.config import Config
 from bot.context import AsambleaContext
 from bot.credentials import Credentials
 from bot.errors import on_error
+from bot.flood import FloodControl
 from bot.i18n import preload
+from bot.inbox import Inbox, InboxUpdates
 from bot.jobs import replan
 from bot.notices import committee_unreachable
 from bot.outbox import OutboxSender, SettledHook
 from bot.pacing import FROM_OUTBOX, Pacing
+from bot.polling import Poller
 from bot.transport import AiohttpRequest
-from bot.updates import ChatOrderedUpdates
+from bot.wipe import Services, open_store
 from domain.committees import Status
 from handlers import (
+    audit,
     call_answers,
     calls,
     councils,
@@ -45,6 +51,7 @@ from handlers import (
     start,
     status,
     verify,
+    wipe,
 )
 from storage import Store
 from storage.outbox import OutboxItem
@@ -103,6 +110,8 @@ def register_handlers(application: Application) -> None:
         spread,
         verify,
         settings,
+        wipe,
+        audit,
     )
     for capability in capabilities:
         capability.register(application)
@@ -121,9 +130,11 @@ def build_application(
     preload()
     clock = clock or SystemClock()
     pacing = Pacing()
+    inbox = Inbox(clock)
 
-    async def post_init(application: Application) -> None:
-        store = await Store.open(config.storage_path, credentials.secret_key)
+    async def start_services(application: Application) -> None:
+        """The store and what runs on it: at start, and again after a /panic wipe (bot/wipe.py)."""
+        store = await open_store(application, config.storage_path, credentials.secret_key)
         outbox = OutboxSender(
             store,
             application.bot,
@@ -133,11 +144,24 @@ def build_application(
             pacing=pacing,
         )
         application.bot_data.update(store=store, outbox=outbox)
+        await inbox.replay()  # before any new update: what a kill left unhandled
         await outbox.start()
         await reminders.restore(application)
         await decisions.restore(application)
         await delegates.restore(application)
         await digest_schedule.restore(application)
+        await purge_schedule.restore(application)
+
+    async def stop_services(application: Application) -> None:
+        outbox: OutboxSender | None = application.bot_data.pop("outbox", None)
+        if outbox is not None:
+            await outbox.stop()
+        store: Store | None = application.bot_data.pop("store", None)
+        if store is not None:
+            await store.close()
+
+    async def post_init(application: Application) -> None:
+        await start_services(application)
         if isinstance(clock, ReplayClock):
             application.bot_data["on_jump"] = clock.on_jump(lambda: replan(application))
         if publish_menus:
@@ -146,12 +170,7 @@ def build_application(
     async def post_shutdown(application: Application) -> None:
         if isinstance(clock, ReplayClock) and "on_jump" in application.bot_data:
             clock.off_jump(application.bot_data.pop("on_jump"))
-        outbox: OutboxSender | None = application.bot_data.pop("outbox", None)
-        if outbox is not None:
-            await outbox.stop()
-        store: Store | None = application.bot_data.pop("store", None)
-        if store is not None:
-            await store.close()
+        await stop_services(application)
 
     base = config.telegram.base_url
     timeout = REQUEST_TIMEOUT_S
@@ -162,9 +181,11 @@ def build_application(
         .base_file_url(f"{base}/file/bot")
         .context_types(ContextTypes(context=AsambleaContext))
         .defaults(Defaults(block=True))
+        # Updates kept in the database before Telegram hears they arrived (bot/inbox.py).
+        .update_queue(inbox)
         # Chats side by side, each chat's updates in order: a handler's waits (Telegram, the disk)
         # do not hold up other chats, and their writes share commits (bot/updates.py).
-        .concurrent_updates(ChatOrderedUpdates())
+        .concurrent_updates(InboxUpdates(inbox))
         .rate_limiter(SendingLimiter(pacing, max_retries=2))
         # aiohttp, not PTB's httpx: a quarter of the CPU per request (bot/transport.py).
         .request(AiohttpRequest(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout))
@@ -180,7 +201,15 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data.update(config=config, clock=clock, operator_chat_id=credentials.operator_chat_id)
+    application.bot_data.update(
+        config=config,
+        clock=clock,
+        operator_chat_id=credentials.operator_chat_id,
+        services=Services(start=start_services, stop=stop_services),
+    )
+    inbox.serve(application)
+    if config.flood is not None:  # a flood is dropped before it queues behind its chat (bot/flood.py)
+        application.update_processor.flood = FloodControl(config.flood, clock.time, application)
     register_handlers(application)
     return application
 
@@ -216,24 +245,50 @@ ALLOWED_UPDATES = [
 ]
 
 
-async def start_polling_application(application: Application, *, poll_timeout: int = 10) -> None:
-    """Start an Application by hand, as run_polling would, inside an already running loop.
-
-    The demo, the tests and the benchmarks run the bot next to the sandbox in one event loop,
-    where run_polling (which owns the loop) cannot be used."""
+async def start_polling_application(application: Application, *, poll_timeout: int = 10) -> Poller:
+    """Start an Application and its long polling (bot/polling.py), as `asamblea run` does, inside
+    a running loop (the demo, the tests and the benchmarks run the bot next to the sandbox).
+    The poller is also `bot_data["poller"]`."""
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
     await application.start()
-    await application.updater.start_polling(
-        poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
-    )
+    poller = Poller(application.bot, application.update_queue, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
+    application.bot_data["poller"] = poller
+    await poller.start()
+    return poller
+
+
+async def run_polling(application: Application, *, poll_timeout: int) -> None:
+    """`asamblea run` in polling mode, until SIGINT or SIGTERM; raises InvalidToken if the Bot API
+    server refuses the token. (PTB's run_polling would confirm updates before they are kept.)"""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        poller = await start_polling_application(application, poll_timeout=poll_timeout)
+    except BaseException:
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        raise
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({stopping, poller.task}, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[arg-type]
+    finally:
+        stopping.cancel()
+        ended = poller.task if poller.task is not None and poller.task.done() else None
+        await stop_polling_application(application)
+    if ended is not None and not ended.cancelled() and ended.exception() is not None:
+        raise ended.exception()  # type: ignore[misc]
 
 
 async def stop_polling_application(application: Application) -> None:
     """The reverse of start_polling_application, including post_shutdown."""
-    if application.updater.running:
-        await application.updater.stop()
+    poller: Poller | None = application.bot_data.pop("poller", None)
+    if poller is not None:
+        await poller.stop()
     if application.running:
         await application.stop()
     if application.post_shutdown:

@@ -54,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         "--output", required=True, help="a JSON file, or a new folder for the CSV tables; '-' writes JSON to stdout"
     )
 
+    wipe = commands.add_parser(
+        "wipe", help="destroy the database's key and empty it: nothing in it can be read again (crypto-shredding)"
+    )
+    wipe.add_argument("--config", required=True, type=Path)
+    wipe.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     bench = commands.add_parser(
         "bench", help="the benchmarks of SPEC §5, against the sandbox; one JSON object as the last line of stdout"
     )
@@ -64,7 +70,28 @@ def main(argv: list[str] | None = None) -> int:
     crash.add_argument("--chats", type=_at_least(1), default=500, help="committee chats to reach (default 500)")
     crash.add_argument("--kills", type=_at_least(0), default=20, help="how many times to kill the bot (default 20)")
     crash.add_argument("--seed", type=int, default=None, help="seed of the random kill points (default: random)")
-    for each in (broadcast, crash):
+    kill_updates = benchmarks.add_parser(
+        "kill-updates", help="kill -9 the bot again and again while it handles demands and presses, restarting it"
+    )
+    kill_updates.add_argument("--committees", type=_at_least(1), default=100, help="committee groups (default 100)")
+    kill_updates.add_argument(
+        "--members", type=_at_least(1), default=4, help="members of each committee, its delegate among them (default 4)"
+    )
+    kill_updates.add_argument(
+        "--kills", type=_at_least(0), default=50, help="how many times to kill the bot (default 50)"
+    )
+    kill_updates.add_argument(
+        "--rate", type=float, default=20.0, help="updates a second the members send, in turns (default 20)"
+    )
+    kill_updates.add_argument(
+        "--seed", type=int, default=None, help="seed of the stream and the kill points (default: random)"
+    )
+    kill_updates.add_argument(
+        "--no-catch-up",
+        action="store_true",
+        help="kill again before the restarted bot has handled what came while it was down (overload)",
+    )
+    for each in (broadcast, crash, kill_updates):
         each.add_argument("--keep", action="store_true", help="keep the temporary folder (config, database, logs)")
         each.add_argument(
             "--stall", type=float, default=60.0, help="give up when no committee message arrives for so many seconds"
@@ -97,6 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     digest.add_argument("--seed", type=int, default=1, help="seed of the stored movement")
     digest.add_argument("--no-cache", action="store_true", help="write the database anew, do not keep it")
     digest.add_argument("--keep", action="store_true", help="keep the temporary folder (database, digest, chart)")
+    flood = benchmarks.add_parser(
+        "flood", help="others' waits while one person floods a committee's group and another their private chat"
+    )
+    flood.add_argument(
+        "--per-minute", type=_at_least(1), default=1000, help="messages a minute of each flood (default 1000)"
+    )
+    flood.add_argument("--seconds", type=_at_least(1), default=60, help="how long the floods last (default 60)")
+    flood.add_argument("--keep", action="store_true", help="keep the temporary folder (config, database, logs)")
 
     args = parser.parse_args(argv)
     handler = {
@@ -106,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "sandbox": _sandbox,
         "council-code": _council_code,
         "export": _export,
+        "wipe": _wipe,
         "bench": _bench,
     }[args.command]
     return handler(args)
@@ -153,7 +189,7 @@ def _check_config(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken
 
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import ALLOWED_UPDATES, build_application, run_polling
     from bot.logs import setup_logging
     from storage import WrongSecretKey
 
@@ -180,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES, timeout=config.telegram.poll_timeout)
+            asyncio.run(run_polling(application, poll_timeout=config.telegram.poll_timeout))
     except WrongSecretKey as exc:
         print(f"asamblea: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
@@ -237,6 +273,23 @@ def _bench(args: argparse.Namespace) -> int:
 
         return digest.main(
             args.committees, args.demands, args.calls, seed=args.seed, keep=args.keep, use_cache=not args.no_cache
+        )
+    if args.benchmark == "flood":
+        from benchmarks import flood
+
+        return flood.main(args.per_minute, args.seconds, keep=args.keep)
+    if args.benchmark == "kill-updates":
+        from benchmarks import crash_updates
+
+        return crash_updates.main(
+            args.committees,
+            args.members,
+            args.kills,
+            args.rate,
+            args.seed,
+            keep=args.keep,
+            stall_s=args.stall,
+            catch_up=not args.no_catch_up,
         )
     from benchmarks import crash
 
@@ -322,6 +375,50 @@ def _council_code(args: argparse.Namespace) -> int:
         f"Post `/council {code}` in the chat that becomes the {seat.name}, as one of its admins. "
         f"The code works once and expires in {config.council_code_hours} hours.",
         file=sys.stderr,
+    )
+    return 0
+
+
+def _wipe(args: argparse.Namespace) -> int:
+    """Crypto-shredding (storage/wipe.shred); the bot, once started again, begins a new database."""
+    import sqlite3
+
+    from storage.wipe import is_shredded, shred
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_PROBLEM
+    path = Path(config.storage_path)
+    if not path.is_file():
+        print(f"asamblea wipe: no database at {path}; nothing was wiped", file=sys.stderr)
+        return EXIT_PROBLEM
+    if is_shredded(path):
+        print(f"asamblea wipe: {path} is already wiped; the bot starts a new database at its next start")
+        return 0
+    if not args.yes:
+        print(
+            f"This destroys the key of {path} and empties it: every committee, council, call, demand and "
+            "decision is lost for good, and not even ASAMBLEA_SECRET_KEY can bring it back. Stop the bot first. "
+            "Type WIPE to go on: ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            answer = input()
+        except EOFError:
+            answer = ""
+        if answer.strip() != "WIPE":
+            print("asamblea wipe: not confirmed; nothing was changed", file=sys.stderr)
+            return EXIT_PROBLEM
+    try:
+        shred(path, now=int(time.time()))
+    except sqlite3.Error as exc:
+        print(f"asamblea wipe: {path}: {exc}; is the bot still running? Stop it and try again", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(
+        f"{path}: wiped. Its key is destroyed and its tables are empty; the bot starts a new database at its next "
+        "start. Backups of the database still hold the old key's salt: destroy them, or ASAMBLEA_SECRET_KEY with them."
     )
     return 0
 

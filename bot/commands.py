@@ -38,6 +38,9 @@ DESCRIPTIONS = {
     "programme": N_("The common programme"),
     "digest": N_("A digest of the movement now"),
     "spread": N_("The chart of the strike's spread"),
+    "audit": N_("Privileged actions in this council's area, as counts"),
+    "wipe": N_("Delete this committee's data"),
+    "panic": N_("Destroy all data (coordinating council)"),
 }
 
 MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
@@ -68,7 +71,10 @@ MENUS: dict[str, tuple[BotCommandScope, tuple[str, ...]]] = {
             "call",
             "digest",
             "spread",
+            "audit",
             "programme",
+            "wipe",
+            "panic",
             "help",
         ),
     ),

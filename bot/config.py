@@ -17,6 +17,7 @@ from typing import Any
 
 from domain.demands import Threshold
 from domain.federation import CouncilSeat, Federation, Region
+from domain.flood import Limits
 from domain.schedule import parse_daily_time
 
 LANGUAGES = ("en", "ru", "kk", "es", "de")
@@ -58,6 +59,7 @@ class Config:
     storage_path: str = "asamblea.sqlite3"
     retention_days: int = 90
     default_language: str = "ru"
+    safety_url: str = ""
     council_code_hours: int = 24
     reminder_hours: tuple[float, ...] = (24.0, 1.0)
     decision_hours: float = 24.0
@@ -68,6 +70,8 @@ class Config:
     digest_every_hours: float | None = 6.0
     digest_daily_at: tuple[time, ...] = (time(8, 0),)
     solidarity: str = "suggest"
+    # Input limits per person and per chat (domain/flood.py); None: flood control off.
+    flood: Limits | None = field(default_factory=Limits)
     source: Path | None = None
 
 
@@ -190,6 +194,26 @@ def _http_url(value: str) -> str | None:
     return None if value.startswith(("http://", "https://")) else "must start with http:// or https://"
 
 
+def _safety_url(value: str) -> str | None:
+    # Plain http could be rewritten on the way by whoever watches the network: safety advice included.
+    if value and not value.startswith("https://"):
+        return "must be empty or start with https://"
+    return None
+
+
+def _parse_flood(table: Mapping[str, Any], read: _Reader) -> Limits | None:
+    """The input limits (domain/flood.py explains the defaults); `enabled = false` turns them off."""
+    read.unknown(table, {"enabled", "person_burst", "person_per_minute", "chat_burst", "chat_per_minute"}, "flood")
+    default = Limits()
+    limits = Limits(
+        person_burst=read.value(table, "person_burst", "flood", int, default.person_burst, _positive),
+        person_per_minute=read.value(table, "person_per_minute", "flood", float, default.person_per_minute, _positive),
+        chat_burst=read.value(table, "chat_burst", "flood", int, default.chat_burst, _positive),
+        chat_per_minute=read.value(table, "chat_per_minute", "flood", float, default.chat_per_minute, _positive),
+    )
+    return limits if read.value(table, "enabled", "flood", bool, True) else None
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem."""
     path = Path(path)
@@ -221,6 +245,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
             "demands",
             "digests",
             "spread",
+            "flood",
             "federation",
         },
         "",
@@ -268,7 +293,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     privacy = read.table(raw, "privacy", "")
     read.unknown(privacy, {"retention_days"}, "privacy")
     i18n = read.table(raw, "i18n", "")
-    read.unknown(i18n, {"default_language"}, "i18n")
+    read.unknown(i18n, {"default_language", "safety_url"}, "i18n")
     registration = read.table(raw, "registration", "")
     read.unknown(registration, {"council_code_hours"}, "registration")
 
@@ -300,10 +325,12 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     spread = read.table(raw, "spread", "")
     read.unknown(spread, {"solidarity"}, "spread")
     solidarity = read.value(spread, "solidarity", "spread", str, "suggest", _one_of(SOLIDARITY_MODES))
+    flood = _parse_flood(read.table(raw, "flood", ""), read)
 
     storage_path = read.value(storage, "path", "storage", str, "asamblea.sqlite3")
     retention_days = read.value(privacy, "retention_days", "privacy", int, 90, _positive)
     default_language = read.value(i18n, "default_language", "i18n", str, "ru", _one_of(LANGUAGES))
+    safety_url = read.value(i18n, "safety_url", "i18n", str, "", _safety_url).strip()
     council_code_hours = read.value(registration, "council_code_hours", "registration", int, 24, _positive)
     federation = _parse_federation(read.table(raw, "federation", ""), read)
     if problems or federation is None:
@@ -318,6 +345,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         storage_path=storage_path,
         retention_days=retention_days,
         default_language=default_language,
+        safety_url=safety_url,
         council_code_hours=council_code_hours,
         decision_hours=decision_hours,
         decision_quorum=decision_quorum,
@@ -327,6 +355,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         digest_every_hours=float(every_hours) or None,
         digest_daily_at=tuple(sorted({parse_daily_time(t) for t in daily_at})),
         solidarity=solidarity,
+        flood=flood,
         reminder_hours=tuple(sorted({float(h) for h in reminder_hours}, reverse=True)),
         source=source,
     )

@@ -8,6 +8,7 @@ Codes carry 59 bits, expire, work once, and are stored only as an HMAC.
 from __future__ import annotations
 
 from domain import codes
+from domain.audit import Kind, Role
 from storage import Store
 
 ALPHABET = codes.ALPHABET
@@ -23,4 +24,6 @@ async def issue_code(store: Store, *, region: str, now: int, valid_hours: int) -
     code = new_code()
     async with store.db.transaction() as tx:
         await store.councils.add_code(tx, code, region=region, now=now, expires_at=now + valid_hours * 3600)
+        # The operator has no account the bot knows: the role says who, and no one is counted.
+        await store.audit.record(tx, kind=Kind.COUNCIL_CODE, role=Role.OPERATOR, region=region, at=now)
     return code

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TextIO
 
 _TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
@@ -51,9 +52,15 @@ def apply_levels(level: str | int = "INFO") -> None:
         logging.getLogger(name).setLevel(max(cap, root.level))
 
 
-def setup_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
-    handler = logging.StreamHandler()
+def log_handler(secrets: tuple[str, ...] = (), stream: TextIO | None = None) -> logging.Handler:
+    """The bot's handler: its format and the redaction of secrets, to stderr or `stream` (the
+    seized-disk test reads what it writes to a file, tests/test_seized_disk.py)."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
-    logging.getLogger().handlers[:] = [handler]
+    return handler
+
+
+def setup_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
+    logging.getLogger().handlers[:] = [log_handler(secrets)]
     apply_levels(level)

@@ -24,7 +24,10 @@ from contextvars import ContextVar
 # Just under Telegram's 30/s: the slack absorbs a request that is a few milliseconds late on
 # the wire, which would otherwise land 31 sends in Telegram's window.
 OVERALL_PER_SECOND = 29.5
-CHAT_SPACING_S = 1.0
+# A little over Telegram's second per message in a chat: the bot's clock and Telegram's are read a
+# few milliseconds apart, and a message sent a second after the one before could land inside it
+# (a private chat flooded with requests gets its answers this fast, one after another).
+CHAT_SPACING_S = 1.05
 CHAT_BURST = 3.0
 GROUP_PER_MINUTE = 20
 # The bot's clock and Telegram's are read a few milliseconds apart: a send exactly a minute after

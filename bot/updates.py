@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+if TYPE_CHECKING:
+    from bot.flood import FloodControl
 
 # Updates in handlers at once, across chats; one chat's wait their turn inside this.
 MAX_CONCURRENT_UPDATES = 256
@@ -27,9 +30,18 @@ class ChatOrderedUpdates(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
         super().__init__(max_concurrent_updates)
         self._last: dict[int, asyncio.Event] = {}  # per chat: set when its latest update is done
+        # Set by build_application: a flood's updates are dropped before they wait (bot/flood.py).
+        self.flood: FloodControl | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _order_key(update)
+        if self.flood is not None:
+            instead = self.flood.check(update, waits=key in self._last, waiting=self._waiting())
+            if instead is not None:  # over a limit: never handled, and never waits its chat's turn
+                if hasattr(coroutine, "close"):
+                    coroutine.close()
+                await instead  # a notice, or nothing; then it is done like any handled update
+                return
         if key is None:
             await coroutine
             return
@@ -47,6 +59,11 @@ class ChatOrderedUpdates(BaseUpdateProcessor):
                 del self._last[key]
             if not started and hasattr(coroutine, "close"):
                 coroutine.close()  # cancelled while waiting its turn
+
+    def _waiting(self) -> int:
+        """Updates in hand waiting for an earlier one of their chat: each holds a slot meanwhile. Of the
+        updates in hand, one per chat in `_last` is not waiting, nor is the one asking."""
+        return max(0, self.current_concurrent_updates - len(self._last) - 1)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -23,7 +23,7 @@ from domain.committees import Committee, Status
 from domain.decisions import Kind
 from domain.spread import StrikeStatus
 from handlers import decisions
-from handlers.common import answer_query, answered_prompt, reply, translator, update_is_from_delegate
+from handlers.common import answer_query, answered_prompt, reply, row_number, translator, update_is_from_delegate
 from storage.calls import Call
 from storage.decisions import Decision
 
@@ -45,7 +45,7 @@ async def answer_button(update: Update, context: AsambleaContext) -> None:
     store = context.store
     try:
         call_id_text, choice = query.data.removeprefix(ANSWER_PREFIX).split(":")
-        call_id = int(call_id_text)
+        call_id = row_number(call_id_text)
         if choice not in ("h", ASSEMBLY) and choice not in ANSWERS:
             raise ValueError(choice)
     except ValueError:
@@ -159,6 +159,10 @@ async def answer_in(
 async def put_call_to_assembly(update: Update, context: AsambleaContext, call: Call, committee: Committee) -> None:
     """Any member: open a decision on joining the call (not once a rally has begun, or it is joined)."""
     _ = await translator(update, context)
+    outside = await decisions.not_in_assembly(update, context)
+    if outside:
+        await answer_query(update, _(outside), alert=True)
+        return
     async with context.store.db.read() as conn:
         answer, _headcount = await context.store.calls.answer_of(conn, call.id, committee.id)
     if CallKind(call.kind) in RALLY_KINDS and call.starts_at <= context.now():

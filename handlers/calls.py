@@ -37,6 +37,7 @@ from bot.call_messages import (
 )
 from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext, gettext_for, ngettext_for
+from domain.audit import Kind as AuditKind
 from domain.calls import (
     CallKind,
     CallRefused,
@@ -54,7 +55,18 @@ from domain.codes import new_call_code
 from domain.committees import Committee, Status
 from domain.federation import Federation
 from domain.when import WhenRefused, parse_when
-from handlers.common import answer_query, answered_prompt, chat_language, reply, translator, update_is_from_delegate
+from handlers.audit import record_call
+from handlers.common import (
+    answer_query,
+    answered_prompt,
+    chat_language,
+    edit_pressed,
+    quoted,
+    reply,
+    row_number,
+    translator,
+    update_is_from_delegate,
+)
 from storage.calls import Call
 from storage.councils import Council
 
@@ -210,7 +222,7 @@ async def issue_command(update: Update, context: AsambleaContext, command: str) 
     try:
         starts = parse_when(when_raw, now=datetime.fromtimestamp(context.now(), zone), language=language)
     except WhenRefused as refused:
-        await reply(update, _(WHEN_REFUSALS[refused.reason]).format(text=when_raw))
+        await reply(update, _(WHEN_REFUSALS[refused.reason]).format(text=quoted(when_raw)))
         return
     place = "" if place == KEEP else place
     problem = content_problem(_, place, text)
@@ -256,7 +268,7 @@ def content_problem(_: Gettext, place: str, text: str) -> str | None:
 
 def refusal(_: Gettext, refused: CallRefused, federation: Federation, issuer: Issuer, language: str) -> str:
     text = _(CALL_REFUSALS[refused.reason]).format(
-        detail=refused.detail,
+        detail=quoted(refused.detail),
         allowed=", ".join(_(SCOPE_NAMES[kind]) for kind in allowed_scopes(federation, issuer)),
     )
     if refused.reason == "unknown-region":
@@ -356,7 +368,7 @@ async def pressed_call(update: Update, context: AsambleaContext, prefix: str) ->
     was pressed in the issuer's own chat (elsewhere it is forged or stale)."""
     try:
         call_id, action = update.callback_query.data.removeprefix(prefix).split(":", 1)
-        call_id_number = int(call_id)
+        call_id_number = row_number(call_id)
     except ValueError:
         return None
     async with context.store.db.read() as conn:
@@ -410,7 +422,7 @@ async def change_scope(
         changed = await context.store.calls.get(tx, call.id)
         preview, markup = await render_preview(tx, context, seat, changed, language)
     await answer_query(update)
-    await update.callback_query.edit_message_text(preview, reply_markup=markup)
+    await edit_pressed(update, preview, reply_markup=markup)
 
 
 async def send_call(update: Update, context: AsambleaContext, call: Call, seat: Seat, language: str) -> None:
@@ -425,6 +437,7 @@ async def send_call(update: Update, context: AsambleaContext, call: Call, seat: 
         else:
             sent = await store.calls.get(tx, call.id)
             reached = await fan_out(tx, context, sent, seat)
+            await record_call(tx, context, update, sent, AuditKind.CALL_ISSUED)
     if sent is None:
         await answer_query(update, _("This call has already been sent."), alert=True)
         return
@@ -589,7 +602,6 @@ ANSWER_STATES = {
 
 async def manage_button(update: Update, context: AsambleaContext) -> None:
     """Update / Cancel a call, from its tally or from /calls; only the issuer's delegates."""
-    query = update.callback_query
     _ = await translator(update, context)
     pressed = await pressed_call(update, context, MANAGE_PREFIX)
     if pressed is None or pressed[2] not in ("edit", "cancel", "cancel-yes", "keep"):
@@ -631,7 +643,7 @@ async def manage_button(update: Update, context: AsambleaContext) -> None:
         )
     elif action == "keep":
         await answer_query(update, _("The call stands."))
-        await query.edit_message_text(_("The call stands."), reply_markup=None)
+        await edit_pressed(update, _("The call stands."), reply_markup=None)
     else:
         await cancel_call(update, context, call)
 
@@ -646,6 +658,7 @@ async def cancel_call(update: Update, context: AsambleaContext, call: Call) -> N
             cancelled = None
         else:
             cancelled = await store.calls.get(tx, call.id)
+            await record_call(tx, context, update, cancelled, AuditKind.CALL_CANCELLED)
             await revise_copies(tx, store, context.config, cancelled, now=now, drop_unsent=True)
             await store.calls.drop_reminders(tx, call.id)
             await refresh_tallies(
@@ -696,7 +709,7 @@ async def update_reply(update: Update, context: AsambleaContext) -> None:
                 parse_when(when_raw, now=datetime.fromtimestamp(context.now(), zone), language=language).timestamp()
             )
         except WhenRefused as refused:
-            await reply(update, _(WHEN_REFUSALS[refused.reason]).format(text=when_raw))
+            await reply(update, _(WHEN_REFUSALS[refused.reason]).format(text=quoted(when_raw)))
             return
     place = call.place if place == KEEP else place
     text = call.text if text == KEEP else text
@@ -708,6 +721,7 @@ async def update_reply(update: Update, context: AsambleaContext) -> None:
     async with store.db.transaction() as tx:
         await store.calls.revise(tx, call.id, starts_at=starts_at, place=place, text=text, now=now)
         revised = await store.calls.get(tx, call.id)
+        await record_call(tx, context, update, revised, AuditKind.CALL_CHANGED)
         copies = await revise_copies(tx, store, context.config, revised, now=now)
         if CallKind(call.kind) in reminders.REMINDED_KINDS:
             await store.calls.set_reminders(

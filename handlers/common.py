@@ -25,6 +25,29 @@ GONE_STATUSES = (ChatMember.LEFT, ChatMember.BANNED)
 # asked again: voting is the busiest thing a committee does, and a vote should not wait for two
 # round trips to Telegram. Someone who left is never remembered, so they are asked about each time.
 MEMBER_SEEN_S = 60.0
+# The largest row number SQLite stores; a query with a larger one raises OverflowError.
+SQLITE_INTEGER_MAX = 2**63 - 1
+# Telegram's limit on a message's text, in UTF-16 code units.
+MESSAGE_MAX = 4096
+# How much of someone's words an answer repeats ("Unknown region “…”"): answers must fit Telegram's
+# 4,096 characters whatever was sent, and reading a wall of text back helps nobody.
+QUOTED_MAX = 64
+
+
+def row_number(text: str) -> int:
+    """A row's number as the bot writes it into a button, or a person after a command (`12`, `012`);
+    ValueError, as int() gives, for anything else. int() alone also takes " 12", "+12", "1_2" and "١٢",
+    and numbers beyond SQLite's integers, for which a query raises OverflowError: a forged button or a
+    wild argument must be refused like a wrong one, never crash the handler."""
+    if not (text.isascii() and text.isdigit()) or int(text) > SQLITE_INTEGER_MAX:
+        raise ValueError(f"not a row number: {text[:24]!r}")
+    return int(text)
+
+
+def quoted(text: str) -> str:
+    """Someone's words as an answer repeats them: stripped, and cut short after QUOTED_MAX characters."""
+    text = text.strip()
+    return text if len(text) <= QUOTED_MAX else text[: QUOTED_MAX - 1] + "…"
 
 
 async def chat_language(update: Update, context: AsambleaContext) -> str:
@@ -66,11 +89,56 @@ async def answer_query(update: Update, text: str | None = None, *, alert: bool =
 
 
 async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
-    """Answer in the chat the update came from (a message, or a button's message)."""
+    """Answer in the chat the update came from (a message, or a button's message); an answer longer than
+    a message goes as several (`message_parts`), buttons and options with the last. In a group the answer
+    quotes what it answers, if that is still there: someone who sends a command and deletes it at once
+    gets an answer, not an error (Telegram refuses a reply to a deleted message otherwise)."""
     message = update.effective_message
     if message is None:
         return None
-    return await message.reply_text(text, do_quote=update.effective_chat.type != ChatType.PRIVATE, **kwargs)
+    quote = update.effective_chat.type != ChatType.PRIVATE
+    *before, last = message_parts(text)
+    for part in before:
+        await message.reply_text(part, do_quote=quote, allow_sending_without_reply=True)
+    return await message.reply_text(last, do_quote=quote, allow_sending_without_reply=True, **kwargs)
+
+
+def message_parts(text: str, limit: int = MESSAGE_MAX) -> list[str]:
+    """`text` as messages Telegram takes (at most `limit` UTF-16 code units each), cut at line breaks and
+    within a line only where the line alone is too long. A listing grows with what people put in it (thirty
+    demands of 500 characters), so no answer can count on fitting one message."""
+    parts = []
+    while len(text.encode("utf-16-le")) > 2 * limit:
+        units, cut = 0, len(text)
+        for index, character in enumerate(text):
+            units += 2 if ord(character) > 0xFFFF else 1
+            if units > limit:
+                cut = index
+                break
+        line_end = text.rfind("\n", 0, cut)
+        cut = line_end if line_end > 0 else cut
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [part for part in [*parts, text] if part.strip()] or [text]
+
+
+async def edit_pressed(update: Update, text: str, **kwargs: object) -> None:
+    """Change the message a button is under. A second press of the same button (a double tap, a replay)
+    asks for the same change again, which Telegram refuses as "not modified": that is no error."""
+    try:
+        await update.callback_query.edit_message_text(text, **kwargs)
+    except BadRequest as exc:
+        if "message is not modified" not in exc.message.lower():
+            raise
+
+
+async def drop_buttons(update: Update) -> None:
+    """Take the buttons off the message a button is under; already gone (a second press) is no error."""
+    try:
+        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as exc:
+        if "message is not modified" not in exc.message.lower():
+            raise
 
 
 def answered_prompt(update: Update, context: AsambleaContext, key: str) -> dict | None:
@@ -121,13 +189,25 @@ async def update_is_from_elected_delegate(update: Update, context: AsambleaConte
     store = context.store
     async with store.db.read() as conn:
         committee = await store.committees.by_chat(conn, chat.id)
-        return committee is not None and await store.delegates.serves(conn, committee.id, user.id, now=context.now())
+        serves = committee is not None and await store.delegates.serves(conn, committee.id, user.id, now=context.now())
+    # Only while they are in the group: removing an infiltrator is the admins' quickest answer, before
+    # the assembly can recall them (and in a public group anyone can press the buttons).
+    return serves and await update_is_from_member(update, context) is True
 
 
 async def update_is_from_delegate(update: Update, context: AsambleaContext) -> bool:
     """Whether the person behind an update is a delegate of the chat: one of its Telegram admins
     (delegates by default), or an elected delegate of its committee who serves now."""
     return await update_is_from_elected_delegate(update, context) or await update_is_from_admin(update, context)
+
+
+def member_seen(update: Update, context: AsambleaContext) -> bool:
+    """Whether `update_is_from_member` would say yes without asking Telegram: the person was found
+    in the chat less than MEMBER_SEEN_S ago."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or context.chat_data is None:
+        return False
+    return context.chat_data.get("members_seen", {}).get(user.id, 0.0) > time.monotonic()
 
 
 async def update_is_from_member(update: Update, context: AsambleaContext) -> bool | None:

@@ -16,8 +16,19 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import AsambleaContext
 from bot.i18n import gettext_for
+from domain.audit import Kind, Role
 from domain.committees import RegistrationRefused, Status, decide
-from handlers.common import answer_query, chat_language, language_of_chat, reply, translator, update_is_from_admin
+from handlers.audit import acting_person
+from handlers.common import (
+    answer_query,
+    chat_language,
+    drop_buttons,
+    language_of_chat,
+    reply,
+    row_number,
+    translator,
+    update_is_from_admin,
+)
 from handlers.registration import council_request, queue_council_request
 
 log = logging.getLogger(__name__)
@@ -53,6 +64,15 @@ async def council_command(update: Update, context: AsambleaContext) -> None:
                 chat_type=chat.type,
                 linked_by=user.id if user else None,
                 now=context.now(),
+            )
+            await store.audit.record(
+                tx,
+                kind=Kind.COUNCIL_LINKED,
+                role=Role.COUNCIL_DELEGATE,
+                region=region,
+                council_id=council.id,
+                by=acting_person(update),
+                at=context.now(),
             )
             # Committees that waited for a council in this area get their request now.
             linked = await store.councils.linked_regions(tx)
@@ -109,7 +129,7 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
     federation = context.config.federation
     try:
         committee_id_text, verdict = query.data.removeprefix(DECISION_PREFIX).split(":")
-        committee_id = int(committee_id_text)
+        committee_id = row_number(committee_id_text)
         if verdict not in ("y", "n"):
             raise ValueError(verdict)
     except ValueError:
@@ -137,6 +157,16 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
             await store.committees.set_status(
                 tx, committee_id, status, decided_by=update.effective_user.id, now=context.now()
             )
+            await store.audit.record(
+                tx,
+                kind=Kind.COMMITTEE_APPROVED if approve else Kind.COMMITTEE_REJECTED,
+                role=Role.COUNCIL_DELEGATE,
+                region=current.region,
+                committee_id=committee_id,
+                council_id=council.id,
+                by=acting_person(update),
+                at=context.now(),
+            )
             language = await language_of_chat(context, tx, current.chat_id)
             await store.outbox.enqueue(
                 tx,
@@ -158,7 +188,7 @@ async def decision_button(update: Update, context: AsambleaContext) -> None:
     except RegistrationRefused:
         await answer_query(update, _("Another delegate has already decided on this committee."), alert=True)
         if query.message.reply_markup:
-            await query.edit_message_reply_markup(reply_markup=None)
+            await drop_buttons(update)
         return
     context.outbox.wake()
     await answer_query(update, _("Approved.") if approve else _("Rejected."))

@@ -30,6 +30,8 @@ from bot.call_messages import when_text, zone_of
 from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext, gettext_for, ngettext_for
 from bot.jobs import run_at
+from domain.audit import Kind as AuditKind
+from domain.audit import Role as AuditRole
 from domain.committees import Committee
 from domain.committees import Status as CommitteeStatus
 from domain.decisions import Kind
@@ -46,7 +48,16 @@ from domain.delegates import (
     term_notices,
 )
 from handlers import decisions
-from handlers.common import ADMIN_STATUSES, GONE_STATUSES, chat_language, language_of_chat, reply, translator
+from handlers.audit import record_decided
+from handlers.common import (
+    ADMIN_STATUSES,
+    GONE_STATUSES,
+    chat_language,
+    language_of_chat,
+    reply,
+    row_number,
+    translator,
+)
 from storage.decisions import Decision
 from storage.delegates import Delegate
 
@@ -116,7 +127,10 @@ def command_arguments(update: Update) -> str:
 def number_argument(update: Update) -> int | None:
     """The delegate's number: `/recall 2` or `/recall #2`; None if there is none or it is no number."""
     text = command_arguments(update).strip().removeprefix("#")
-    return int(text) if text.isascii() and text.isdigit() else None
+    try:
+        return row_number(text)
+    except ValueError:
+        return None
 
 
 async def committee_here(update: Update, context: AsambleaContext) -> Committee | None:
@@ -369,6 +383,7 @@ async def elect_passed(
         ends_at=now + days * DAY_S if days else None,
         decision_id=decision.id,
     )
+    await record_decided(tx, context, decision, committee, AuditKind.DELEGATE_ELECTED)
     plan(context.application, delegate)
     language = await language_of_chat(context, tx, committee.chat_id)
     line = _("Elected: delegate #{number}, with the mandate above.").format(number=delegate.number)
@@ -397,6 +412,7 @@ async def alternate_passed(
         return refusal_text(_, "own-alternate")
     if not await store.delegates.set_alternate(tx, delegate.id, alternate):
         return refusal_text(_, "has-alternate").format(number=number)
+    await record_decided(tx, context, decision, committee, AuditKind.ALTERNATE_ELECTED)
     plan(context.application, await store.delegates.get(tx, delegate.id))
     language = await language_of_chat(context, tx, committee.chat_id)
     return _("Delegate #{number} has an alternate now, who serves from {half}.").format(
@@ -411,6 +427,7 @@ async def recall_passed(
     number = decision.payload["number"]
     if not await context.store.delegates.recall(tx, decision.payload["delegate_id"], now=context.now()):
         return _("Delegate #{number} no longer served, so nothing changed.").format(number=number)
+    await record_decided(tx, context, decision, committee, AuditKind.DELEGATE_RECALLED)
     unplan(context.application, decision.payload["delegate_id"])
     return _("Delegate #{number} is recalled.").format(number=number)
 
@@ -473,6 +490,15 @@ async def post_notice(context: AsambleaContext) -> None:
         if notice is Notice.REMINDER and delegate.term.is_over(now):
             return  # the bot was down past the end: the end's notice says it all
         committee = await store.committees.get(tx, delegate.committee_id)
+        if notice is Notice.ROTATION:  # by the term the assembly set: no one acts, so no one is counted
+            await store.audit.record(
+                tx,
+                kind=AuditKind.DELEGATE_ROTATED,
+                role=AuditRole.ASSEMBLY,
+                region=committee.region,
+                committee_id=committee.id,
+                at=now,
+            )
         language = await language_of_chat(context, tx, committee.chat_id)
         text = notice_text(gettext_for(language), notice, delegate, language, zone_for(context, committee))
         await store.outbox.enqueue(tx, purpose="delegate", text=text, committee_id=committee.id, now=now)

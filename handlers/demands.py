@@ -20,8 +20,8 @@ from bot.i18n import N_, Gettext, gettext_for
 from domain.committees import Committee, Status
 from domain.decisions import Rule
 from domain.demands import TEXT_MAX, DemandRefused, clean_demand
-from handlers.common import answer_query, reply, translator, update_is_from_delegate
-from handlers.decisions import put_to_assembly
+from handlers.common import answer_query, reply, row_number, translator, update_is_from_delegate
+from handlers.decisions import not_in_assembly, put_to_assembly
 from handlers.start import private_text
 
 LINK_PREFIX = "d_"
@@ -231,9 +231,13 @@ async def endorse_button(update: Update, context: AsambleaContext) -> None:
     _ = await translator(update, context)
     store = context.store
     try:
-        demand_id = int(update.callback_query.data.removeprefix(ENDORSE_PREFIX))
+        demand_id = row_number(update.callback_query.data.removeprefix(ENDORSE_PREFIX))
     except ValueError:
         await answer_query(update, _("This button is no longer valid."), alert=True)
+        return
+    outside = await not_in_assembly(update, context)
+    if outside:
+        await answer_query(update, _(outside), alert=True)
         return
     user = update.effective_user
     async with store.db.transaction() as tx:

@@ -17,8 +17,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import escalation
 from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext
+from domain.audit import MARKED
+from domain.audit import Kind as AuditKind
 from domain.demands import SUGGEST_AT, DemandRefused, ProgrammeStatus, backing_of, merge_candidates
-from handlers.common import answer_query, reply, translator, update_is_from_admin
+from handlers.audit import acting_person, record_council
+from handlers.common import answer_query, reply, row_number, translator, update_is_from_admin
 from handlers.demands import STATUS_LABELS
 from storage.councils import Council
 from storage.demands import Demand
@@ -63,7 +66,7 @@ async def council_press(
     parts = update.callback_query.data.removeprefix(prefix).split(":")
     action = ":".join(parts[ids:])
     try:
-        numbers = [int(part) for part in parts[:ids]]
+        numbers = [row_number(part) for part in parts[:ids]]
         if len(numbers) != ids or action not in actions:
             raise ValueError(action)
     except ValueError:
@@ -104,6 +107,9 @@ async def council_button(update: Update, context: AsambleaContext) -> None:
                     tx, store, context.config, demand, council, verdict, by=by, now=context.now()
                 )
                 problem = None if done else _("This council has already decided on demand #{id}.").format(id=demand.id)
+                if done:
+                    kind = AuditKind.DEMAND_ADOPTED if verdict == "adopted" else AuditKind.DEMAND_REJECTED
+                    await record_council(tx, context, council, kind, by=acting_person(update))
             except DemandRefused as refused:
                 problem = refusal(_, refused, demand)
     if problem:
@@ -175,7 +181,7 @@ async def merge_button(update: Update, context: AsambleaContext) -> None:
     if pressed is None:
         return
     council, (demand_id, into_id), _action = pressed
-    problem = await merge_before(context, council, demand_id, into_id, _)
+    problem = await merge_before(context, council, demand_id, into_id, _, by=acting_person(update))
     if problem:
         await answer_query(update, problem, alert=True)
         return
@@ -191,18 +197,19 @@ async def merge_command(update: Update, context: AsambleaContext) -> None:
         await reply(update, _(council))
         return
     try:
-        demand_id, into_id = (int(word.lstrip("#")) for word in (context.args or []))
+        demand_id, into_id = (row_number(word.lstrip("#")) for word in (context.args or []))
     except ValueError:
         await reply(update, _("Write the two demands' numbers: /merge 12 7 merges #12 into #7."))
         return
-    problem = await merge_before(context, council, demand_id, into_id, _)
+    problem = await merge_before(context, council, demand_id, into_id, _, by=acting_person(update))
     await reply(update, problem or _("Demand #{id} is merged into #{into}.").format(id=demand_id, into=into_id))
 
 
 async def merge_before(
-    context: AsambleaContext, council: Council, demand_id: int, into_id: int, _: Gettext
+    context: AsambleaContext, council: Council, demand_id: int, into_id: int, _: Gettext, *, by: int | None
 ) -> str | None:
-    """Merge two demands that are before this council (or endorsed within its area); why not, if not."""
+    """Merge two demands that are before this council (or endorsed within its area); why not, if not.
+    `by`: who merges (handlers.audit.acting_person), for the audit log."""
     store = context.store
     federation = context.config.federation
     async with store.db.transaction() as tx:
@@ -221,6 +228,7 @@ async def merge_before(
             pair.append(demand)
         try:
             await escalation.merge(tx, store, context.config, pair[0], pair[1], now=context.now())
+            await record_council(tx, context, council, AuditKind.DEMAND_MERGED, by=by)
         except DemandRefused as refused:
             return refusal(_, refused, pair[0])
     context.outbox.wake()
@@ -295,6 +303,7 @@ async def mark_button(update: Update, context: AsambleaContext) -> None:
         else:
             try:
                 told = await escalation.mark(tx, store, context.config, demand, status, now=context.now())
+                await record_council(tx, context, council, MARKED[status.value], by=acting_person(update))
                 problem = None
             except DemandRefused as refused:
                 problem = refusal(_, refused, demand)

@@ -28,7 +28,10 @@ from handlers.common import (
     answer_query,
     answered_prompt,
     chat_language,
+    drop_buttons,
+    edit_pressed,
     language_of_chat,
+    quoted,
     reply,
     translator,
     update_is_from_admin,
@@ -150,7 +153,7 @@ async def register_command(update: Update, context: AsambleaContext) -> None:
     if region is None:
         await reply(
             update,
-            _("Unknown region “{region}”. The regions are:").format(region=args[0])
+            _("Unknown region “{region}”. The regions are:").format(region=quoted(args[0]))
             + "\n"
             + region_list(context.config.federation, language),
         )
@@ -160,7 +163,8 @@ async def register_command(update: Update, context: AsambleaContext) -> None:
         return
     kind = args[1].casefold()
     if kind not in KINDS:
-        await reply(update, _("Unknown kind “{kind}”. The kinds are:").format(kind=args[1]) + "\n" + kind_list(_))
+        unknown = _("Unknown kind “{kind}”. The kinds are:").format(kind=quoted(args[1]))
+        await reply(update, unknown + "\n" + kind_list(_))
         return
     if len(args) == 2:
         await ask_name(update, context, region.id, kind)
@@ -225,12 +229,12 @@ async def register_button(update: Update, context: AsambleaContext) -> None:
         return
     await answer_query(update)
     if step == "r":
-        await query.edit_message_text(_("What kind of committee is it?"), reply_markup=kind_keyboard(_, region_id))
+        await edit_pressed(update, _("What kind of committee is it?"), reply_markup=kind_keyboard(_, region_id))
     elif step == "k":
-        await query.edit_message_reply_markup(reply_markup=None)
+        await drop_buttons(update)
         await ask_name(update, context, region_id, kind)
     else:
-        await query.edit_message_reply_markup(reply_markup=None)
+        await drop_buttons(update)
         await complete(update, context, region_id, kind, update.effective_chat.title or "")
 
 

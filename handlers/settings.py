@@ -21,7 +21,9 @@ from handlers import decisions
 from handlers.common import (
     answer_query,
     chat_language,
+    edit_pressed,
     reply,
+    row_number,
     translator,
     update_is_from_admin,
     update_is_from_delegate,
@@ -155,7 +157,7 @@ async def fallback_button(update: Update, context: AsambleaContext) -> None:
     _ = await translator(update, context)
     language = await chat_language(update, context)
     try:
-        after_rounds = int(query.data.removeprefix(FALLBACK_PREFIX)) or None
+        after_rounds = row_number(query.data.removeprefix(FALLBACK_PREFIX)) or None
         if after_rounds not in FALLBACK_CHOICES:
             raise ValueError(after_rounds)
     except ValueError:
@@ -221,8 +223,8 @@ async def language_button(update: Update, context: AsambleaContext) -> None:
     context.chat_data["language"] = language
     _ = gettext_for(language)
     await answer_query(update)
-    await query.edit_message_text(
-        _("From now on I speak {language} in this chat.").format(language=LANGUAGE_NAMES[language])
+    await edit_pressed(
+        update, _("From now on I speak {language} in this chat.").format(language=LANGUAGE_NAMES[language])
     )
 
 

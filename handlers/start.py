@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.config import Config
 from bot.context import AsambleaContext
-from bot.i18n import Gettext
-from handlers.common import reply, translator
+from bot.i18n import N_, Gettext, gettext_for
+from handlers.common import answer_query, chat_language, reply, translator
+
+# The full guide for members, delegates and coordinators, in the repository; an operator can
+# point /start at a copy people can reach instead (`[i18n] safety_url`, config.example.toml).
+SAFETY_GUIDE = "docs/staying-safe.md"
 
 # Commands that only make sense in a committee or council chat, answered in a private chat.
 GROUP_COMMANDS = (
@@ -30,7 +35,10 @@ GROUP_COMMANDS = (
     "status",
     "digest",
     "spread",
+    "audit",
     "programme",
+    "wipe",
+    "panic",
 )
 
 
@@ -55,28 +63,66 @@ def private_help(_: Gettext) -> str:
             _("/delegates — the committee's delegates and their mandates"),
             _("/elect, /alternate, /recall — as a reply to a member's message: put an election to the assembly"),
             _("/settings — the group's language (admins)"),
+            _("/wipe — delete everything the bot keeps about this committee (delegates, after a confirmation)"),
             "",
             _("In a council's chat:"),
             _("/council CODE — link the chat as a council (admins, with the operator's code)"),
             _("/approve — committees waiting for the council's decision"),
             _("/call — issue a call to the council's area (admins)"),
             _("/digest — what changed since the last digest; /spread — the chart of the spread"),
+            _("/audit [DAYS] — privileged actions in the council's area, as counts that name no one (admins)"),
+            _("/panic — coordinating council only: destroy all the bot's data, for everyone (admins, confirmed)"),
         ]
     )
 
 
-def protection_advice(_: Gettext) -> str:
-    return _(
-        "Protect yourself: turn on two-step verification (Settings → Privacy and Security), hide your "
-        "phone number (Phone Number → Nobody), and remember that the members of a group can see who "
-        "writes in it. I never store your name, username or phone number."
+# The short version of docs/staying-safe.md that /start gives first, one line each.
+SAFETY_ADVICE = (
+    N_("🛡 How to stay safe"),
+    N_(
+        "• Turn on two-step verification: Settings → Privacy and Security → Two-Step Verification. "
+        "A code stolen from your SMS is then not enough to take over your account."
+    ),
+    N_(
+        "• Hide your phone number: Settings → Privacy and Security → Phone Number → Nobody, and "
+        "“Who can find me by my number” → My Contacts."
+    ),
+    N_(
+        "• Everyone in a group sees who writes there: your name, username and photo. To put a demand "
+        "forward without being seen, ask a delegate for your committee's private link."
+    ),
+    N_("• I keep no name, username or phone number: only a keyed pseudonym, so that each person counts once."),
+    N_("• Councils see committees, roles and counts (how many joined, how many voted), never people's names."),
+    N_("• Calls can be forged. Before you act on one, send me /verify with the code printed under it."),
+)
+
+
+def safety_advice(_: Gettext, guide: str) -> str:
+    """How to stay safe, the short version a person reads first; `guide` is the line naming the full text."""
+    return "\n".join([*(_(line) for line in SAFETY_ADVICE), guide])
+
+
+def safety_guide(_: Gettext, config: Config, language: str) -> str:
+    """Where the full guide is: the operator's copy, in the reader's language where the address has
+    a {language} slot; without one, the file that comes with Asamblea."""
+    if config.safety_url:
+        return _("The full guide: {url}").format(url=config.safety_url.replace("{language}", language))
+    return _("The full guide is the file {path} that comes with Asamblea; ask your delegates for a copy.").format(
+        path=SAFETY_GUIDE
     )
 
 
 async def start_command(update: Update, context: AsambleaContext) -> None:
     """/start in a private chat: who I am, how to stay safe, what I can do."""
-    _ = await translator(update, context)
-    await reply(update, _("Hello! I am Asamblea.") + "\n\n" + protection_advice(_) + "\n\n" + private_help(_))
+    language = await chat_language(update, context)
+    _ = gettext_for(language)
+    advice = safety_advice(_, safety_guide(_, context.config, language))
+    await reply(
+        update,
+        "\n\n".join([_("Hello! I am Asamblea."), advice, private_help(_)]),
+        # The guide's address is for the reader to open, not for Telegram to fetch and show.
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
 
 
 async def help_command(update: Update, context: AsambleaContext) -> None:
@@ -115,8 +161,16 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler(GROUP_COMMANDS, group_command_in_private, private))
 
 
+async def unknown_button(update: Update, context: AsambleaContext) -> None:
+    """A press whose data no capability knows (forged, or a button of a version since gone): answered, so
+    that the spinner stops and the person learns that the button does nothing."""
+    _ = await translator(update, context)
+    await answer_query(update, _("This button is no longer valid."), alert=True)
+
+
 def register_fallbacks(application: Application) -> None:
     """Answers for what no capability took; registered after every capability."""
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private & filters.COMMAND, unknown_private_command))
     application.add_handler(MessageHandler(private & ~filters.COMMAND, private_text))
+    application.add_handler(CallbackQueryHandler(unknown_button))

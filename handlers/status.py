@@ -20,11 +20,13 @@ from bot.call_messages import when_text, zone_of
 from bot.context import AsambleaContext
 from bot.i18n import N_, Gettext, gettext_for
 from bot.strike_status import APPEAL_PREFIX, DISMISS, SEND, record_status, send_appeal, suggestion_message
+from domain.audit import Kind as AuditKind
 from domain.committees import Committee
 from domain.spread import StrikeStatus
 from domain.when import WhenRefused, parse_when
 from domain.words import fold
-from handlers.common import answer_query, chat_language, reply, update_is_from_delegate
+from handlers.audit import acting_person, record_council
+from handlers.common import answer_query, chat_language, quoted, reply, update_is_from_delegate
 from handlers.demands import active_committee
 from handlers.programme import council_press
 
@@ -90,7 +92,7 @@ async def status_command(update: Update, context: AsambleaContext) -> None:
     word, _bar, since_text = argument.partition("|")
     status = parse_status(_, word)
     if status is None:
-        await reply(update, _("Unknown status “{text}”.").format(text=word.strip()) + "\n\n" + usage(_))
+        await reply(update, _("Unknown status “{text}”.").format(text=quoted(word)) + "\n\n" + usage(_))
         return
     since = context.now()
     if since_text.strip():
@@ -99,7 +101,7 @@ async def status_command(update: Update, context: AsambleaContext) -> None:
         try:
             since = int(parse_when(since_text, now=now, language=language, past=True).timestamp())
         except WhenRefused as refused:
-            await reply(update, _(WHEN_REFUSALS[refused.reason]).format(text=since_text.strip()))
+            await reply(update, _(WHEN_REFUSALS[refused.reason]).format(text=quoted(since_text)))
             return
     await report(update, context, committee, status, since)
     await reply(update, recorded_text(context, committee, status, since, language))
@@ -204,6 +206,8 @@ async def appeal_button(update: Update, context: AsambleaContext) -> None:
             problem = None
             appeal = await store.spread.appeal(tx, appeal_id)
             sent = await send_appeal(tx, store, config, appeal, now=context.now()) if action == SEND else 0
+            kind = AuditKind.APPEAL_SENT if action == SEND else AuditKind.APPEAL_DISMISSED
+            await record_council(tx, context, council, kind, by=acting_person(update))
             committees = len(await store.committees.active_in(tx, appeal.targets))
             text, markup = suggestion_message(config, appeal, language, committees=committees)
             if appeal.outbox_id is not None:

@@ -11,20 +11,22 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.audit import AuditRepository
 from storage.calls import CallRepository
 from storage.chat_settings import ChatSettingsRepository
 from storage.committees import CommitteeRepository
 from storage.councils import CouncilRepository
-from storage.database import Database, WrongSecretKey
+from storage.database import Database, DatabaseShredded, WrongSecretKey
 from storage.decisions import DecisionRepository
 from storage.delegates import DelegateRepository
 from storage.demands import DemandRepository
 from storage.digests import DigestRepository
+from storage.inbox import InboxRepository
 from storage.outbox import OutboxRepository
 from storage.programme import ProgrammeRepository
 from storage.spread import SpreadRepository
 
-__all__ = ["Database", "Store", "WrongSecretKey"]
+__all__ = ["Database", "DatabaseShredded", "Store", "WrongSecretKey"]
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Store:
     programme: ProgrammeRepository
     spread: SpreadRepository
     digests: DigestRepository
+    inbox: InboxRepository
+    audit: AuditRepository
 
     @classmethod
     async def open(cls, path: str | Path, secret_key: bytes) -> Store:
@@ -60,6 +64,8 @@ class Store:
             delegates=DelegateRepository(crypto),
             spread=SpreadRepository(crypto),
             digests=DigestRepository(crypto),
+            inbox=InboxRepository(crypto),
+            audit=AuditRepository(crypto),
         )
 
     async def follow_migration(self, tx: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:

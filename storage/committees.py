@@ -18,10 +18,13 @@ class CommitteeRepository:
 
     def _from_row(self, row: aiosqlite.Row | tuple) -> Committee:
         committee_id = row[0]
+        # A wiped committee keeps neither chat nor name (storage/wipe.py): 0 and "" stand in.
         return Committee(
             id=committee_id,
-            chat_id=self.crypto.open_chat_id(row[1], table="committees", row=committee_id),
-            name=self.crypto.open_text(row[2], table="committees", column="name_ct", row=committee_id),
+            chat_id=self.crypto.open_chat_id(row[1], table="committees", row=committee_id) if row[1] else 0,
+            name=self.crypto.open_text(row[2], table="committees", column="name_ct", row=committee_id)
+            if row[2]
+            else "",
             region=row[3],
             kind=row[4],
             status=Status(row[5]),

@@ -46,6 +46,7 @@ from typing import Any
 import aiosqlite
 
 from storage.crypto import Crypto
+from storage.inbox import HANDLING, mark_handled
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,15 @@ CHECKPOINT_EVERY_S = 1.0
 
 class WrongSecretKey(Exception):
     """ASAMBLEA_SECRET_KEY is not the key this database was created with."""
+
+
+class DatabaseShredded(WrongSecretKey):
+    """The database's key was destroyed (`asamblea wipe`, a council's /panic): no secret key opens
+    it any more, and the bot starts a new one in its place (bot/wipe.py, storage/wipe.py)."""
+
+    def __init__(self, wiped_at: int) -> None:
+        super().__init__("this database was wiped: its key was destroyed, and nothing in it can be read")
+        self.wiped_at = wiped_at
 
 
 def migration_scripts() -> list[tuple[int, str]]:
@@ -240,7 +250,10 @@ class Database:
                     self._checkpointer.start()
             batch = self._batch
             await self.conn.execute("SAVEPOINT writer")
+            handling = HANDLING.get()
             try:
+                if handling is not None and not handling.marked:
+                    await mark_handled(self.conn, handling)  # the update's effects and its mark: together
                 yield self.conn
             except BaseException as exc:
                 await self._undo(exc)
@@ -251,6 +264,8 @@ class Database:
             await self.conn.execute("RELEASE writer")
         # Shielded: a writer cancelled while it waits does not cancel the COMMIT of the others.
         await asyncio.shield(batch)
+        if handling is not None:
+            handling.marked = True
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -360,8 +375,10 @@ async def _migrate(conn: Connection) -> None:
 
 
 async def _unlock(conn: Connection, secret_key: bytes) -> Crypto:
-    async with conn.execute("SELECT salt, check_value FROM keyring WHERE id = 1") as cursor:
+    async with conn.execute("SELECT salt, check_value, created_at FROM keyring WHERE id = 1") as cursor:
         row = await cursor.fetchone()
+    if row is not None and not row[0]:
+        raise DatabaseShredded(wiped_at=row[2])  # an empty salt marks a destroyed key (storage/wipe.shred)
     if row is None:
         salt = os.urandom(32)
         crypto = Crypto.derive(secret_key, salt)

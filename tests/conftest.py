@@ -28,6 +28,9 @@ def make_config(base_url: str, database: Path, **changes: dict) -> Config:
     # Scheduled digests come only where a test asks for them (tests/test_digests.py): on a clock
     # that runs hours in seconds they would otherwise drop into every council chat.
     raw["digests"] = {"every_hours": 0, "daily_at": []}
+    # The people in tests act at machine speed, far faster than anyone types or taps: flood control
+    # would take them for flooders. tests/test_flood.py turns it on.
+    raw["flood"] = {"enabled": False}
     for section, values in changes.items():
         raw.setdefault(section, {}).update(values)
     return parse_config(raw)

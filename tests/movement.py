@@ -48,6 +48,7 @@ TABLES = (
     "delegates",
     "digests",
     "solidarity_appeals",
+    "audit",
 )
 SECRET_KEY = b"a test secret key of at least 32 characters"
 

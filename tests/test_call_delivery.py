@@ -54,9 +54,9 @@ async def test_a_migrated_group_gets_its_copy_at_its_new_id(movement: Movement):
     async with movement.store.db.transaction() as tx:
         await movement.store.committees.move_chat(tx, (await movement.store.committees.by_chat(tx, chat)).id, old)
 
-    await movement.app.updater.stop()  # the bot meets the migration when sending, not as an update
+    await movement.app.bot_data["poller"].stop()  # the bot meets the migration when sending, not as an update
     new = await movement.client.migrate(old)
-    await movement.app.updater.start_polling(poll_interval=0, timeout=1)
+    await movement.app.bot_data["poller"].start()
     await movement.call(coordinators, admin, f"/call strike now | everywhere | {TEXT} | aktobe")
     copy = await movement.client.wait_for_text(new, TEXT, since=0, timeout=30)
     assert copy["chat_id"] == new

@@ -44,9 +44,9 @@ async def test_a_group_migrated_to_a_supergroup_is_followed(movement: Movement):
     request = await movement.client.wait_for_text(council, "Kyzylorda workers", since=since, timeout=20)
 
     # The group migrates while the bot is not polling, so the outbox meets the old id first.
-    await movement.app.updater.stop()
+    await movement.app.bot_data["poller"].stop()
     new = await movement.client.migrate(old)
-    await movement.app.updater.start_polling(poll_interval=0, timeout=1)
+    await movement.app.bot_data["poller"].start()
     await movement.press(council, council_admin, request, "Approve")
     outcome = await movement.client.wait_for_text(new, "approved", since=since, timeout=20)
     assert outcome["chat_id"] == new

@@ -97,13 +97,15 @@ class SandboxClient:
         language_code: str | None = "en",
         username: str | None = None,
         last_name: str | None = None,
+        user_id: int | None = None,
     ) -> dict[str, Any]:
-        """A new person; returns Telegram's User object."""
+        """A new person (with the id ``user_id`` if given); returns Telegram's User object."""
         body = {
             "first_name": first_name,
             "last_name": last_name,
             "username": username,
             "language_code": language_code,
+            "id": user_id,
         }
         return await self._json("POST", "/users", json=body)
 
@@ -263,9 +265,13 @@ class SandboxClient:
         """The bot's answerCallbackQuery (text, show_alert), or None if not answered yet."""
         return await self._json("GET", f"/callbacks/{query_id}")
 
-    async def inject(self, update: dict[str, Any]) -> dict[str, Any]:
-        """Queue a raw update verbatim (update_id added if missing); returns it as queued."""
-        return await self._json("POST", "/updates", json={"update": update})
+    async def inject(self, update: dict[str, Any], *, post: bool = False) -> dict[str, Any]:
+        """Queue a raw update verbatim (update_id added if missing); returns it as queued.
+
+        With ``post`` its message is also posted in its chat (given the chat's next message_id if
+        it has none), as Telegram keeps what it delivers, so the bot can reply to it. A callback
+        query in it can be answered like a press: :meth:`callback_answer` with its ``id``."""
+        return await self._json("POST", "/updates", json={"update": update, "post": post})
 
     # --- looking ------------------------------------------------------------------------
 

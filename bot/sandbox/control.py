@@ -102,16 +102,18 @@ def chat_info(sandbox: SandboxServer, chat: Chat) -> dict[str, Any]:
 
 
 class UsersHandler(ControlHandler):
-    """POST /sandbox/users {first_name, last_name?, username?, language_code?}."""
+    """POST /sandbox/users {first_name, last_name?, username?, language_code?, id?}."""
 
     @_guarded
     def post(self) -> None:
         body = self.body()
+        user_id = body.get("id")
         user = self.world.create_user(
             str(body.get("first_name") or ""),
             last_name=body.get("last_name"),
             username=body.get("username"),
             language_code=body.get("language_code"),
+            user_id=int(user_id) if user_id is not None else None,
         )
         self.reply(user.to_json())
 
@@ -253,14 +255,17 @@ class CallbackHandler(ControlHandler):
 
 
 class UpdatesHandler(ControlHandler):
-    """POST /sandbox/updates {update}: queue a raw update verbatim."""
+    """POST /sandbox/updates {update, post?}: queue a raw update verbatim; with ``post`` its message
+    is also posted in its chat (numbered there if it has none), so the bot can reply to it. A
+    callback query in it is answerable like a press (GET /sandbox/callbacks/{id})."""
 
     @_guarded
     def post(self) -> None:
-        update = self.body().get("update")
+        body = self.body()
+        update = body.get("update")
         if not isinstance(update, dict):
             raise ValueError('"update" must be a JSON object')
-        self.reply(self.world.inject(update))
+        self.reply(self.world.inject(update, post=bool(body.get("post", False))))
 
 
 class SentHandler(ControlHandler):

@@ -56,6 +56,8 @@ DEFAULT_ALLOWED_UPDATES = frozenset(
 # Types Telegram only sends when asked for; anything else unknown is delivered as injected.
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 KNOWN_UPDATE_TYPES = DEFAULT_ALLOWED_UPDATES | OPT_IN_UPDATES
+# Update types that carry a message in a chat.
+MESSAGE_KINDS = ("message", "edited_message", "channel_post", "edited_channel_post")
 
 FIRST_USER_ID = 1_000_001
 FIRST_GROUP_ID = -4_000_000_001
@@ -161,20 +163,31 @@ class World:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = None,
+        user_id: int | None = None,
     ) -> User:
-        """A new person who can write to the bot and join chats."""
+        """A new person who can write to the bot and join chats.
+
+        Ids count up from FIRST_USER_ID; ``user_id`` picks one instead, as Telegram's own go up to
+        52 bits (a test can then look for a distinctive id where it must not be)."""
         if not first_name:
             raise WorldError("first_name is required")
         if username and any(u.username == username for u in self.users.values()):
             raise WorldError(f"username {username!r} is taken")
+        if user_id is not None and not 0 < user_id < 2**52:
+            raise WorldError("a user id is positive and has at most 52 bits")
+        if user_id is not None and user_id in self.users:
+            raise WorldError(f"user id {user_id} is taken")
+        while user_id is None and self._next_user_id in self.users:  # picked earlier
+            self._next_user_id += 1
         user = User(
-            id=self._next_user_id,
+            id=self._next_user_id if user_id is None else user_id,
             first_name=first_name,
             last_name=last_name,
             username=username,
             language_code=language_code,
         )
-        self._next_user_id += 1
+        if user_id is None:
+            self._next_user_id += 1
         self.users[user.id] = user
         self.on_change()
         return user
@@ -542,11 +555,15 @@ class World:
         """Queue an update of ``kind`` for the bot."""
         return self.inject({kind: payload})
 
-    def inject(self, update: dict[str, Any]) -> dict[str, Any]:
+    def inject(self, update: dict[str, Any], *, post: bool = False) -> dict[str, Any]:
         """Queue ``update`` verbatim, giving it the next ``update_id`` if it has none.
 
         The update is copied, so later changes to a message do not leak into an update
-        that is still waiting to be delivered.
+        that is still waiting to be delivered. A callback query in it can be answered like a
+        press (a forged press from a modified client is still one Telegram lets the bot answer).
+        With ``post``, the message it carries is also posted in its chat, numbered there if it
+        has no ``message_id``: Telegram keeps every message it delivers, so the bot can reply
+        to it, and a reply to a message that is not there fails as it would on Telegram.
         """
         update = copy.deepcopy(update)
         update_id = update.get("update_id")
@@ -556,9 +573,47 @@ class World:
         elif isinstance(update_id, int) and not isinstance(update_id, bool):
             self.next_update_id = max(self.next_update_id, update_id + 1)
         # Any other update_id (a string, null ...) is hostile on purpose and stays as it came.
+        if post:
+            self._post_injected(update)
+        self._remember_press(update)
         self.updates.append(update)
         self.on_change()
         return update
+
+    def _post_injected(self, update: dict[str, Any]) -> None:
+        """Keep the message an injected update carries in its chat (see ``inject``)."""
+        message = next((update[kind] for kind in MESSAGE_KINDS if isinstance(update.get(kind), dict)), None)
+        if message is None:
+            raise WorldError("only an update that carries a message can be posted")
+        chat_id = message["chat"].get("id") if isinstance(message.get("chat"), dict) else None
+        chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is None and chat_id in self.users:  # someone's first message opens their private chat
+            chat = self._private_chat(self.users[chat_id])
+            self.users[chat_id].started = True
+        if chat is None:
+            raise WorldError(f"no chat {chat_id} to post in", 404)
+        if "message_id" not in message:
+            message["message_id"] = chat.take_message_id()
+        if not isinstance(message["message_id"], int) or isinstance(message["message_id"], bool):
+            raise WorldError("a posted message needs a whole-number message_id")
+        chat.messages[message["message_id"]] = copy.deepcopy(message)
+
+    def _remember_press(self, update: dict[str, Any]) -> None:
+        """Make an injected callback query answerable, with whatever it names (0 where it names nothing)."""
+        query = update.get("callback_query")
+        if not isinstance(query, dict) or not isinstance(query.get("id"), str) or query["id"] in self.callbacks:
+            return
+        message = query.get("message") if isinstance(query.get("message"), dict) else {}
+        chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+        sender = query.get("from") if isinstance(query.get("from"), dict) else {}
+        data = query.get("data")
+        self.callbacks[query["id"]] = CallbackRecord(
+            id=query["id"],
+            chat_id=_whole(chat.get("id")),
+            message_id=_whole(message.get("message_id")),
+            from_user_id=_whole(sender.get("id")),
+            data=data if isinstance(data, str) else None,
+        )
 
     def confirm(self, offset: int) -> None:
         """getUpdates with ``offset``: forget updates below it (negative: keep the last -n)."""
@@ -770,6 +825,11 @@ def update_kind(update: dict[str, Any]) -> str | None:
         if key != "update_id":
             return key
     return None
+
+
+def _whole(value: object) -> int:
+    """A JSON value as an id if it is a whole number, else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _update_id(update: dict[str, Any]) -> int:

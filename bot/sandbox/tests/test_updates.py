@@ -12,9 +12,9 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 from telegram import Bot
-from telegram.error import Conflict
+from telegram.error import BadRequest, Conflict
 
-from bot.sandbox import SandboxClient, SandboxServer
+from bot.sandbox import SandboxClient, SandboxError, SandboxServer
 
 from .conftest import make_bot, until
 
@@ -33,6 +33,16 @@ async def test_offset_confirms_updates(bot: Bot, sandbox: SandboxClient) -> None
     assert await sandbox.pending_updates() == 1
     assert await bot.get_updates(offset=rest[-1].update_id + 1) == ()
     assert await sandbox.pending_updates() == 0
+
+
+async def test_a_chosen_user_id_is_who_the_bot_hears(bot: Bot, sandbox: SandboxClient) -> None:
+    ardak = await sandbox.create_user("Ardak", user_id=70_368_744_177_663)
+    assert ardak["id"] == 70_368_744_177_663
+    await sandbox.send(ardak["id"], ardak, "/start")
+    [update] = await bot.get_updates()
+    assert update.effective_user.id == update.effective_chat.id == 70_368_744_177_663
+    with pytest.raises(SandboxError, match="taken"):
+        await sandbox.create_user("Again", user_id=70_368_744_177_663)
 
 
 async def test_long_poll_returns_when_an_update_arrives(
@@ -96,6 +106,40 @@ async def test_raw_updates_are_delivered_verbatim(server: SandboxServer, sandbox
         ],
     }
     assert (await sandbox.inject({"message": {}}))["update_id"] == 51
+
+
+async def test_an_injected_message_can_be_posted_and_an_injected_press_answered(
+    bot: Bot, sandbox: SandboxClient
+) -> None:
+    """A hostile update is still one Telegram delivered: the bot can reply to its message and answer
+    its press; without `post`, the message is not in the chat and a reply to it fails as on Telegram."""
+    alice = await sandbox.create_user("Alice")
+    group = await sandbox.create_group("Workers", alice, announce=False)
+    shape = {"chat": {"id": group["id"], "type": "group", "title": "Workers"}, "date": 1, "text": "\u202e/x"}
+    posted = await sandbox.inject({"message": shape}, post=True)  # no from, no message_id
+    unposted = await sandbox.inject({"message": {**shape, "message_id": 999}})
+    updates = await bot.get_updates()
+    assert [u.message.message_id for u in updates] == [posted["message"]["message_id"], 999]
+    reply = await bot.send_message(group["id"], "Seen", reply_to_message_id=posted["message"]["message_id"])
+    assert reply.reply_to_message.text == "\u202e/x"
+    assert [m["text"] for m in await sandbox.history(group["id"])][-2:] == ["\u202e/x", "Seen"]
+    with pytest.raises(BadRequest, match="replied not found"):
+        await bot.send_message(group["id"], "Lost", reply_to_message_id=unposted["message"]["message_id"])
+    first = await sandbox.inject({"message": {**shape, "chat": {"id": alice["id"], "type": "private"}}}, post=True)
+    assert first["message"]["message_id"] == 1 and (await sandbox.user(alice))["started"]
+    with pytest.raises(SandboxError, match="carries a message"):
+        await sandbox.inject({"callback_query": {"id": "x"}}, post=True)
+
+    forged = {"id": "forged-1", "from": alice, "chat_instance": "1", "message": reply.to_dict(), "data": "v1:x"}
+    await sandbox.inject({"callback_query": forged})
+    private, update = await bot.get_updates(offset=updates[-1].update_id + 1)
+    assert private.effective_chat.id == alice["id"] and update.callback_query.data == "v1:x"
+    assert await sandbox.callback_answer("forged-1") is None
+    await bot.answer_callback_query("forged-1", text="No such button")
+    assert await sandbox.callback_answer("forged-1") == {"text": "No such button", "show_alert": False}
+    await sandbox.inject({"callback_query": {"id": "bare"}})  # names no chat, message or person
+    await bot.answer_callback_query("bare")
+    assert await sandbox.callback_answer("bare") == {"text": None, "show_alert": False}
 
 
 async def test_bot_added_and_removed(bot: Bot, sandbox: SandboxClient) -> None:

@@ -28,6 +28,19 @@ def test_ids_count_up_per_chat_and_per_update(world: World) -> None:
     assert group.id < -4_000_000_000 and str(world.migrate(group.id).id).startswith("-100")
 
 
+def test_a_user_can_have_a_chosen_id(world: World) -> None:
+    """Telegram's ids go up to 52 bits; a chosen one is kept, and counting skips it."""
+    chosen = world.create_user("Ardak", user_id=1_000_002)
+    first, second = world.create_user("Alice"), world.create_user("Bob")
+    assert (chosen.id, first.id, second.id) == (1_000_002, 1_000_001, 1_000_003)
+    assert world.create_user("Big", user_id=2**52 - 1).id == 2**52 - 1
+    for wrong in (0, -5, 2**52):
+        with pytest.raises(WorldError, match="52 bits"):
+            world.create_user("Wrong", user_id=wrong)
+    with pytest.raises(WorldError, match="taken"):
+        world.create_user("Again", user_id=1_000_002)
+
+
 def test_bot_hears_only_where_it_is(world: World) -> None:
     alice = world.create_user("Alice")
     group = world.create_chat("supergroup", "Workers", alice.id)

@@ -1,0 +1,125 @@
+"""The Application's update queue, made durable: no update is lost to a kill, none handled twice.
+
+`Inbox` is the queue PTB reads updates from (`ApplicationBuilder.update_queue`). Whatever puts
+updates into it (the poller, bot/polling.py, in one transaction per getUpdates answer; PTB's
+webhook server, one request each) has them written first (storage/inbox.py), and tells Telegram
+they arrived only afterwards: the next getUpdates' offset, or the webhook's 200. At start the
+updates kept but never handled (a kill came between) go into the queue again, before any new one.
+
+`InboxUpdates` is the update processor: around a kept update's handlers it sets
+`storage.inbox.HANDLING`, so that the handler's first write marks the update handled in the same
+transaction; an update that wrote nothing (a refusal, a list, a flood dropped) is marked when its
+handlers are done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.clock import Clock
+from bot.updates import MAX_CONCURRENT_UPDATES, ChatOrderedUpdates
+from storage import Store
+from storage.inbox import HANDLING, Handling, mark_handled
+
+log = logging.getLogger(__name__)
+
+
+class Inbox(asyncio.Queue):
+    """The update queue; `receive` (or `put`) keeps updates before they are queued."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self._clock = clock
+        self._application: Application | None = None
+        self._kept: dict[int, Handling] = {}  # kept and queued, not yet handled
+
+    def serve(self, application: Application) -> None:
+        """The Application whose store keeps the updates (its `bot_data["store"]`, once open)."""
+        self._application = application
+
+    def _store(self) -> Store:
+        if self._application is None or "store" not in self._application.bot_data:
+            raise RuntimeError("the inbox has no database open")
+        return self._application.bot_data["store"]
+
+    async def put(self, item: Any) -> None:
+        """PTB's webhook server puts each update here before it answers Telegram with 200."""
+        if isinstance(item, Update):
+            await self.receive([item])
+        else:
+            await super().put(item)  # PTB's own signals, e.g. the one that stops the Application
+
+    async def receive(self, updates: Sequence[Update]) -> None:
+        """Keep the updates in one transaction, then queue those not seen before. Raises if they
+        could not be kept: Telegram must then not be told they arrived."""
+        now = int(self._clock.time())
+        store = self._store()
+        async with store.db.transaction() as tx:
+            kept = set(await store.inbox.keep(tx, [(u.update_id, u.to_dict()) for u in updates], now=now))
+        for update in updates:
+            if update.update_id in kept:
+                self._queue_kept(update, now)
+
+    async def replay(self) -> int:
+        """Queue the updates kept but never handled (the bot was killed first); how many."""
+        if self._application is None:
+            return 0
+        store = self._store()
+        async with store.db.read() as conn:
+            pending = await store.inbox.pending(conn)
+        now = int(self._clock.time())
+        for update_id, payload in pending:
+            if update_id not in self._kept:
+                self._queue_kept(Update.de_json(payload, self._application.bot), now)
+        if pending:
+            log.info("inbox: %d update(s) received before a stop and never handled are handled now", len(pending))
+        return len(pending)
+
+    def _queue_kept(self, update: Update, now: int) -> None:
+        self._kept[update.update_id] = Handling(update.update_id, now)
+        self.put_nowait(update)
+
+    def handling(self, update: object) -> Handling | None:
+        """The mark of a kept update about to be handled; None for anything else (updates put
+        into the queue directly, as the ingest benchmark does, are not kept)."""
+        return self._kept.get(update.update_id) if isinstance(update, Update) else None
+
+    async def done(self, handling: Handling) -> None:
+        """The update's handlers are through: mark it handled, unless a write of theirs did."""
+        self._kept.pop(handling.update_id, None)
+        if handling.marked:
+            return
+        handling.now = int(self._clock.time())
+        try:
+            async with self._store().db.transaction() as tx:
+                await mark_handled(tx, handling)
+        except Exception as exc:  # a closed or failing database: the update is handled again at start
+            log.warning("inbox: could not mark update %d handled (%s)", handling.update_id, type(exc).__name__)
+        else:
+            handling.marked = True
+
+
+class InboxUpdates(ChatOrderedUpdates):
+    """Chat-ordered processing that marks each kept update handled (see the module's docstring)."""
+
+    def __init__(self, inbox: Inbox, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._inbox = inbox
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        handling = self._inbox.handling(update)
+        if handling is None:
+            await super().do_process_update(update, coroutine)
+            return
+        token = HANDLING.set(handling)
+        try:
+            await super().do_process_update(update, coroutine)
+        finally:
+            HANDLING.reset(token)
+            await self._inbox.done(handling)
