@@ -20,15 +20,19 @@ and the chats' ids) so that a rerun only copies it. In the sandbox the active co
 supergroup with three members and the decision's message with its vote buttons; each update is
 then made by the sandbox itself (a member's `/demand ...` message, a member's press of a vote
 button: a real callback query the bot must answer), so the bot gets exactly what getUpdates would
-have given it. The updates are fed into `application.update_queue` rather than through long
-polling, so that the moment each update enters the queue is known; turning JSON into an `Update`
-(what the updater does) is done right there and counted.
+have given it. The updates are handed to `application.update_queue` rather than through long
+polling, so that the moment each update enters the bot is known; turning JSON into an `Update`
+(what getUpdates' answer goes through) is done right there and counted. The bot's queue is its
+durable inbox (bot/inbox.py): like the poller (bot/polling.py), the feeder hands it a batch at a
+time (`Inbox.receive`: kept, sealed, in one transaction, then queued), so keeping the updates is
+measured too; the echo bot has no inbox and gets each update with `put_nowait`.
 
 Each update goes to an active committee picked at random; a share `votes` of them are vote
 presses (a random choice of the consensus rule, by one of three members, on the committee's open
 decision), the rest new demands (unique texts, so none is refused as a repeat). Latency runs from
-an update entering the queue to its last handler returning (writes committed: a transaction only
-returns once its COMMIT is done), taken by a handler in a last group.
+an update's batch being handed to the bot (before the inbox keeps it) to its last handler
+returning (writes committed: a transaction only returns once its COMMIT is done), taken by a
+handler in a last group.
 
 The phases, each with fresh updates: a warm-up, not counted (a demand in every committee in
 session and a vote by each of its members, in random order, then `warmup` random updates: so no
@@ -51,6 +55,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import json
@@ -76,6 +81,7 @@ DEFAULT_VOTES = 0.5
 DEFAULT_SEED = 1
 
 WINDOW = 256  # updates in the queue or in handlers at once in the throughput phase
+BATCH = 100  # updates handed to the bot's inbox at once at most: getUpdates' default limit
 MEMBERS_PER_COMMITTEE = 3  # the chat's creator and two members: who submits and votes
 SETUP_CONCURRENCY = 32  # sandbox requests in flight while making the updates
 WIRE_CONNECTIONS = 16
@@ -678,14 +684,21 @@ async def feed(
     window: int | None = None,
     rate: float | None = None,
 ) -> Phase:
-    """Put `raws` into the update queue (as `Update`s with ids from `first_id`) and wait for all.
+    """Hand `raws` to the application (as `Update`s with ids from `first_id`) and wait for all.
 
     With `window`: as fast as the bot finishes them, at most `window` unfinished at once. With
     `rate`: on a fixed schedule of `rate` per second, whatever the bot's progress (an update
-    that is due while the loop is busy goes in as soon as the feeder runs again)."""
+    that is due while the loop is busy goes in as soon as the feeder runs again).
+
+    The bot's queue is its durable inbox (bot/inbox.py): there the updates go in as the poller
+    (bot/polling.py) hands them over, a batch at a time through `receive`, which keeps the batch
+    in one transaction before queueing it: with `window`, what getUpdates would answer (up to
+    BATCH of those the window lets in); with `rate`, whatever is due at that moment (up to BATCH).
+    A queue with no `receive` (the echo bot has no inbox) gets each update with `put_nowait`."""
     from telegram import Update
 
     queue = application.update_queue
+    receive = getattr(queue, "receive", None)
     bot = application.bot
     ids = range(first_id, first_id + len(raws))
     finished_before = len(meter.finished)
@@ -693,16 +706,32 @@ async def feed(
     cpu_before, sandbox_before = time.process_time(), process_cpu_s(meter.sandbox_pid)
     started = time.perf_counter()
     deadline = started + PHASE_TIMEOUT_S
-    for index, raw in enumerate(raws):
+    index = 0
+    while index < len(raws):
         if window is not None:
             await meter.wait(lambda i=index: i - (len(meter.finished) - finished_before) < window, deadline)
+            due = index + min(BATCH, window - (index - (len(meter.finished) - finished_before)))
         elif rate is not None:
             wait = started + index / rate - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
-        update = Update.de_json({"update_id": first_id + index, **raw}, bot)
-        meter.entered[update.update_id] = time.perf_counter()
-        queue.put_nowait(update)
+            due = index + max(1, min(BATCH, int((time.perf_counter() - started) * rate) + 1 - index))
+        else:
+            due = index + BATCH
+        if receive is None:
+            due = index + 1
+        batch = [
+            Update.de_json({"update_id": first_id + position, **raws[position]}, bot)
+            for position in range(index, min(due, len(raws)))
+        ]
+        index += len(batch)
+        entered = time.perf_counter()  # the batch is handed over, as getUpdates' answer would be
+        for update in batch:
+            meter.entered[update.update_id] = entered
+        if receive is None:
+            queue.put_nowait(batch[0])
+        else:
+            await receive(batch)
     await meter.wait(lambda: len(meter.finished) - finished_before >= len(raws), deadline)
     phase = Phase(name, updates=len(raws), errors=meter.errors - errors_before)
     phase.bot_cpu_s = time.process_time() - cpu_before
@@ -825,8 +854,10 @@ def echo_application(base_url: str, token: str, like: Any) -> Any:
             builder.connect_timeout(REQUEST_TIMEOUT_S).read_timeout(REQUEST_TIMEOUT_S).write_timeout(REQUEST_TIMEOUT_S)
         )
     processor = like.update_processor
-    if type(processor).__module__.startswith("bot."):  # the bot's own (bot/updates.py)
-        builder = builder.concurrent_updates(type(processor)(processor.max_concurrent_updates))
+    if type(processor).__module__.startswith("bot."):  # the bot's own order (bot/updates.py), with no inbox
+        from bot.updates import ChatOrderedUpdates
+
+        builder = builder.concurrent_updates(ChatOrderedUpdates(processor.max_concurrent_updates))
     else:
         builder = builder.concurrent_updates(processor.max_concurrent_updates)
     application = builder.build()
@@ -877,7 +908,9 @@ async def measure(
 
     async with Harness(active, keep=keep, limits=False) as harness:
         harness.write_config()
-        config = load_config(harness.config_path)
+        # Its members each send dozens of updates a minute, as fast as the bot takes them: flood control
+        # (bot/flood.py) would drop them; `asamblea bench flood` measures it.
+        config = dataclasses.replace(load_config(harness.config_path), flood=None)
         regions = [region.id for region in config.federation.committee_regions()]
         wire = Wire(harness.base_url)
         try:

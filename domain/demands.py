@@ -87,6 +87,30 @@ _APOSTROPHES = dict.fromkeys(map(ord, "'\u2019\u02bc`\u00b4"))
 _DIGITS = re.compile(r"\d+")
 
 
+class _CharMap(dict):
+    """A `str.translate` table computed a character at a time, as characters are first met: the
+    walk over the text is then `translate`'s loop in C, not a Python loop per character. At
+    most `LIMIT` characters are remembered (a text of rare characters cannot grow it for ever)."""
+
+    LIMIT = 50_000
+
+    def __init__(self, rule: Callable[[str], str | None], fixed: Mapping[int, str | None] = {}) -> None:
+        super().__init__(fixed)
+        self._rule = rule
+
+    def __missing__(self, code: int) -> str | None:
+        value = self._rule(chr(code))
+        if len(self) < self.LIMIT:
+            self[code] = value
+        return value
+
+
+# `normalise`'s: apostrophes removed, letters, digits and combining marks kept, the rest a space.
+_WORD_CHARS = _CharMap(lambda ch: ch if unicodedata.category(ch)[0] in "LNM" else " ", _APOSTROPHES)
+# `clean_demand`'s: control characters removed, except line breaks and other spaces.
+_NO_CONTROLS = _CharMap(lambda ch: None if unicodedata.category(ch) == "Cc" and not ch.isspace() else ch)
+
+
 class DemandRefused(Exception):
     """Why a demand or a change to it is not allowed; `reason` is a message key.
 
@@ -110,7 +134,7 @@ def clean_demand(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc" or ch.isspace())
+    text = text.translate(_NO_CONTROLS)
     lines = [" ".join(line.split()) for line in text.split("\n")]
     kept: list[str] = []
     for line in lines:
@@ -131,9 +155,7 @@ def normalise(text: str) -> str:
     join their word ("don't" is "dont"), combining marks stay (they are letters in Kazakh and Spanish
     once composed by NFKC).
     """
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    kept = [ch if unicodedata.category(ch)[0] in "LNM" else " " for ch in text]
-    return " ".join("".join(kept).split())
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().translate(_WORD_CHARS).split())
 
 
 class _Prepared(NamedTuple):

@@ -47,7 +47,9 @@ from domain.demands import TEXT_MAX, DemandRefused, clean_demand
 from handlers.common import (
     answer_query,
     chat_language,
+    member_seen,
     reply,
+    row_number,
     translator,
     update_is_from_delegate,
     update_is_from_member,
@@ -91,6 +93,8 @@ VOTE_REFUSALS = {
     "same-choice": N_("That is already your voice. You can change it to another until the round closes."),
 }
 NOT_A_MEMBER = N_("Only the members of the committee deciding this can vote on it.")
+NOT_IN_COMMITTEE = N_("Only the members of this committee can put something to its assembly.")
+UNCHECKED_MEMBER = N_("I could not check that you are in this group; try again in a moment.")
 
 # What a passed decision of a kind does, inside the transaction that closes it; it returns a line
 # for the result (what was done, or why nothing could be). Filled by `on_pass`.
@@ -174,6 +178,15 @@ async def put_to_assembly(
         await reply_to.reply_text(text, do_quote=True, reply_markup=markup)
     else:
         await reply(update, text, reply_markup=markup)
+
+
+async def not_in_assembly(update: Update, context: AsambleaContext) -> str | None:
+    """Why the person pressing a button may not put a question to this group's assembly (a message),
+    or None: they are in the group. Anyone who can open a public group can press its buttons."""
+    member = await update_is_from_member(update, context)
+    if member is None:
+        return UNCHECKED_MEMBER
+    return None if member else NOT_IN_COMMITTEE
 
 
 async def ask_assembly(
@@ -269,18 +282,35 @@ async def vote_button(update: Update, context: AsambleaContext) -> None:
     store = context.store
     try:
         decision_id, round_text, choice_text = update.callback_query.data.removeprefix(VOTE_PREFIX).split(":")
-        decision_id, round_number, choice = int(decision_id), int(round_text), Choice(choice_text)
+        decision_id, round_number, choice = row_number(decision_id), row_number(round_text), Choice(choice_text)
     except ValueError:
         await answer_query(update, _("This button is no longer valid."), alert=True)
         return
     user = update.effective_user
-    async with store.db.read() as conn:
+
+    async def checked(conn: aiosqlite.Connection) -> tuple[Decision | None, str | None, str | None]:
+        """The decision, the member's voice in it, and why a voice cannot be taken (or None)."""
         decision = await store.decisions.get(conn, decision_id)
         committee = await store.committees.by_chat(conn, update.effective_chat.id)
         previous = await store.decisions.voice_of(conn, decision, user.id) if decision else None
-    problem = vote_problem(decision, round_number, choice, previous, context.now())
-    if problem is None and (committee is None or committee.id != decision.committee_id):
-        problem = NOT_A_MEMBER  # a button copied into another chat
+        problem = vote_problem(decision, round_number, choice, previous, context.now())
+        if problem is None and (committee is None or committee.id != decision.committee_id):
+            problem = NOT_A_MEMBER  # a button copied into another chat
+        return decision, previous, problem
+
+    if member_seen(update, context):
+        # The usual press, by a member seen lately (no request to Telegram to wait for): the same
+        # checks, and the voice recorded, in one transaction.
+        async with store.db.transaction() as tx:
+            decision, previous, problem = await checked(tx)
+            if problem is None:
+                await store.decisions.vote(
+                    tx, decision, voter=user.id, choice=choice.value, now=context.now(), previous=previous
+                )
+        await answer_vote(update, _, choice, problem)
+        return
+    async with store.db.read() as conn:
+        decision, previous, problem = await checked(conn)
     if problem is None:
         member = await update_is_from_member(update, context)
         if member is None:
@@ -295,6 +325,10 @@ async def vote_button(update: Update, context: AsambleaContext) -> None:
             )
             if problem is None:
                 await store.decisions.vote(tx, decision, voter=user.id, choice=choice.value, now=context.now())
+    await answer_vote(update, _, choice, problem)
+
+
+async def answer_vote(update: Update, _: Gettext, choice: Choice, problem: str | None) -> None:
     if problem:
         await answer_query(update, _(problem), alert=True)
         return
@@ -309,7 +343,7 @@ async def round_button(update: Update, context: AsambleaContext) -> None:
     _ = await translator(update, context)
     store = context.store
     try:
-        decision_id = int(update.callback_query.data.removeprefix(ROUND_PREFIX))
+        decision_id = row_number(update.callback_query.data.removeprefix(ROUND_PREFIX))
     except ValueError:
         await answer_query(update, _("This button is no longer valid."), alert=True)
         return

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -54,6 +55,12 @@ class Crypto:
     def __repr__(self) -> str:
         return "Crypto(<keys hidden>)"
 
+    @cached_property
+    def _aead(self) -> AESGCM:
+        # Built once: constructing it is half the cost of a seal or an open. It keeps no state
+        # between calls (each encrypt or decrypt makes its own context), so threads may share it.
+        return AESGCM(self.field_key)
+
     # -- pseudonyms -----------------------------------------------------------------------
     def _pseudonym(self, domain: bytes, value: str) -> bytes:
         mac = hmac.new(self.pseudonym_key, domain + b"\x00" + value.encode(), hashlib.sha256)
@@ -82,7 +89,7 @@ class Crypto:
 
     def seal(self, plaintext: bytes, *, table: str, column: str, row: int) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self.field_key).encrypt(nonce, plaintext, self._associated(table, column, row))
+        sealed = self._aead.encrypt(nonce, plaintext, self._associated(table, column, row))
         return _FORMAT_V1 + nonce + sealed
 
     def open(self, blob: bytes, *, table: str, column: str, row: int) -> bytes:
@@ -90,7 +97,7 @@ class Crypto:
             raise DecryptionError(f"unknown ciphertext format in {table}.{column}")
         nonce, sealed = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
         try:
-            return AESGCM(self.field_key).decrypt(nonce, sealed, self._associated(table, column, row))
+            return self._aead.decrypt(nonce, sealed, self._associated(table, column, row))
         except Exception as exc:  # InvalidTag: wrong key, wrong row, or tampering
             raise DecryptionError(f"cannot decrypt {table}.{column} of row {row}") from exc
 

@@ -17,6 +17,7 @@ _COLUMNS = (
 )
 # A decision still before the assembly: open, or blocked and waiting for a new round.
 _PENDING = "status IN ('open', 'blocked')"
+_UNREAD = object()  # `vote`'s previous voice, when its caller has not read it
 
 
 @dataclass(frozen=True)
@@ -182,21 +183,31 @@ class DecisionRepository:
         return row[0] if row else None
 
     async def vote(
-        self, conn: aiosqlite.Connection, decision: Decision, *, voter: int, choice: str, now: int
+        self,
+        conn: aiosqlite.Connection,
+        decision: Decision,
+        *,
+        voter: int,
+        choice: str,
+        now: int,
+        previous: str | object | None = _UNREAD,
     ) -> str | None:
-        """Record (or change) a member's voice in the current round; returns the previous choice."""
+        """Record (or change) a member's voice in the current round; returns the previous choice.
+        `previous`: the voice as `voice_of` read it in this same transaction, not read again."""
         ref = self.crypto.user(voter)
-        async with conn.execute(
-            "SELECT choice FROM decision_voices WHERE decision_id = ? AND round = ? AND voter = ?",
-            (decision.id, decision.round, ref),
-        ) as cursor:
-            previous = await cursor.fetchone()
+        if previous is _UNREAD:
+            async with conn.execute(
+                "SELECT choice FROM decision_voices WHERE decision_id = ? AND round = ? AND voter = ?",
+                (decision.id, decision.round, ref),
+            ) as cursor:
+                row = await cursor.fetchone()
+            previous = row[0] if row else None
         await conn.execute(
             """INSERT INTO decision_voices (decision_id, round, voter, choice, at) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (decision_id, round, voter) DO UPDATE SET choice = excluded.choice, at = excluded.at""",
             (decision.id, decision.round, ref, choice, now),
         )
-        return previous[0] if previous else None
+        return previous  # type: ignore[return-value]
 
     async def voices(self, conn: aiosqlite.Connection, decision: Decision) -> dict[bytes, str]:
         async with conn.execute(
