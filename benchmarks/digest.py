@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import math
 import multiprocessing
@@ -69,6 +68,7 @@ from zoneinfo import ZoneInfo
 
 from benchmarks.harness import EXAMPLE_CONFIG, BenchError, machine, progress, run
 from benchmarks.ingest import demand_text
+from benchmarks.seed_cache import SeedCache
 
 DEFAULT_COMMITTEES = 10_000
 DEFAULT_DEMANDS = 100_000
@@ -113,16 +113,6 @@ def cache_folder() -> Path:
     return Path(base) / "asamblea" / "bench-digest"
 
 
-def cache_key(committees: int, demands: int, calls: int, regions: Sequence[str], seed: int) -> str:
-    from storage.database import migration_scripts
-
-    digest = hashlib.sha256()
-    digest.update(json.dumps([CACHE_VERSION, committees, demands, calls, list(regions), UNTIL, seed]).encode())
-    for version, script in migration_scripts():
-        digest.update(f"{version}\n{script}".encode())
-    return digest.hexdigest()[:24]
-
-
 def seed_database(
     path: Path,
     *,
@@ -140,14 +130,10 @@ def seed_database(
 
     started = time.monotonic()
     regions = [region.id for region in load_config(EXAMPLE_CONFIG).federation.committee_regions()]
-    key = cache_key(committees, demands, calls, regions, seed)
-    if cache is not None:
-        cached_db, cached_meta = cache / f"{key}.sqlite3", cache / f"{key}.json"
-        if cached_db.is_file() and cached_meta.is_file():
-            shutil.copyfile(cached_db, path)
-            meta = json.loads(cached_meta.read_text(encoding="utf-8"))
-            progress(f"database from the cache ({cached_db}, {time.monotonic() - started:.1f} s)")
-            return {**meta, "cached": True, "seed_s": round(time.monotonic() - started, 1)}
+    stored = SeedCache(cache, CACHE_VERSION, committees, demands, calls, regions, UNTIL, seed)
+    meta = stored.load(path)
+    if meta is not None:
+        return {**meta, "cached": True, "seed_s": round(time.monotonic() - started, 1)}
     secret_key = os.urandom(24).hex()
     meta_path = path.with_suffix(".meta.json")
     # A child process of its own: this one's peak memory is what the benchmark reports.
@@ -164,14 +150,7 @@ def seed_database(
     meta_path.unlink()
     seconds = time.monotonic() - started
     progress(f"database written in {seconds:.1f} s: {_summary(meta)}")
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        for old in cache.glob("*.sqlite3"):  # one seeded database is kept
-            old.unlink(missing_ok=True)
-            old.with_suffix(".json").unlink(missing_ok=True)
-        shutil.copyfile(path, cache / f"{key}.sqlite3.part")
-        (cache / f"{key}.sqlite3.part").replace(cache / f"{key}.sqlite3")
-        (cache / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
+    stored.save(path, meta)
     return {**meta, "cached": False, "seed_s": round(seconds, 1)}
 
 

@@ -57,11 +57,9 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
-import hashlib
 import json
 import os
 import random
-import shutil
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -70,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import BenchError, Harness, machine, progress, run
+from benchmarks.seed_cache import SeedCache
 
 DEFAULT_COMMITTEES = 10_000
 DEFAULT_DEMANDS = 1_000_000
@@ -237,16 +236,6 @@ def cache_folder() -> Path:
     return Path(base) / "asamblea" / "bench-ingest"
 
 
-def cache_key(committees: int, demands: int, chat_ids: Sequence[int], regions: Sequence[str], seed: int) -> str:
-    from storage.database import migration_scripts
-
-    digest = hashlib.sha256()
-    digest.update(json.dumps([CACHE_VERSION, committees, demands, list(chat_ids), list(regions), seed]).encode())
-    for version, script in migration_scripts():
-        digest.update(f"{version}\n{script}".encode())
-    return digest.hexdigest()[:24]
-
-
 def seed_database(
     path: Path,
     *,
@@ -261,36 +250,23 @@ def seed_database(
 
     Blocking (a thread's work): the writing takes a while at full scale."""
     started = time.monotonic()
-    key = cache_key(committees, demands, chat_ids, regions, seed)
-    if cache is not None:
-        cached_db, cached_meta = cache / f"{key}.sqlite3", cache / f"{key}.json"
-        if cached_db.is_file() and cached_meta.is_file():
-            shutil.copyfile(cached_db, path)
-            meta = json.loads(cached_meta.read_text(encoding="utf-8"))
-            seconds = time.monotonic() - started
-            progress(f"database from the cache ({cached_db}, {seconds:.1f} s)")
-            return Seeded(
-                secret_key=meta["secret_key"],
-                committees=committees,
-                demands=demands,
-                max_demand_id=meta["max_demand_id"],
-                decisions={int(chat): decision for chat, decision in meta["decisions"].items()},
-                seconds=seconds,
-                cached=True,
-            )
+    stored = SeedCache(cache, CACHE_VERSION, committees, demands, list(chat_ids), list(regions), seed)
+    meta = stored.load(path)
+    if meta is not None:
+        return Seeded(
+            secret_key=meta["secret_key"],
+            committees=committees,
+            demands=demands,
+            max_demand_id=meta["max_demand_id"],
+            decisions={int(chat): decision for chat, decision in meta["decisions"].items()},
+            seconds=time.monotonic() - started,
+            cached=True,
+        )
     secret_key = os.urandom(24).hex()
     decisions = _write_database(path, secret_key, committees, demands, chat_ids, regions, seed)
     seconds = time.monotonic() - started
     progress(f"{committees} committees and {demands} demands written in {seconds:.1f} s")
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        for old in cache.glob("*.sqlite3"):  # one seeded database is kept: they are large
-            old.unlink(missing_ok=True)
-            old.with_suffix(".json").unlink(missing_ok=True)
-        shutil.copyfile(path, cache / f"{key}.sqlite3.part")
-        (cache / f"{key}.sqlite3.part").replace(cache / f"{key}.sqlite3")
-        meta = {"secret_key": secret_key, "max_demand_id": demands, "decisions": decisions}
-        (cache / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
+    stored.save(path, {"secret_key": secret_key, "max_demand_id": demands, "decisions": decisions})
     return Seeded(
         secret_key=secret_key,
         committees=committees,
@@ -720,10 +696,8 @@ async def feed(
             due = index + BATCH
         if receive is None:
             due = index + 1
-        batch = [
-            Update.de_json({"update_id": first_id + position, **raws[position]}, bot)
-            for position in range(index, min(due, len(raws)))
-        ]
+        sent = [{"update_id": first_id + position, **raws[position]} for position in range(index, min(due, len(raws)))]
+        batch = [Update.de_json(raw, bot) for raw in sent]
         index += len(batch)
         entered = time.perf_counter()  # the batch is handed over, as getUpdates' answer would be
         for update in batch:
@@ -731,7 +705,7 @@ async def feed(
         if receive is None:
             queue.put_nowait(batch[0])
         else:
-            await receive(batch)
+            await receive(batch, sent)  # with each update as Telegram sent it, as the poller hands them
     await meter.wait(lambda: len(meter.finished) - finished_before >= len(raws), deadline)
     phase = Phase(name, updates=len(raws), errors=meter.errors - errors_before)
     phase.bot_cpu_s = time.process_time() - cpu_before

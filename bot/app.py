@@ -27,10 +27,11 @@ from bot.flood import FloodControl
 from bot.i18n import preload
 from bot.inbox import Inbox, InboxUpdates
 from bot.jobs import replan
+from bot.logs import hide_unread_updates
 from bot.notices import committee_unreachable
 from bot.outbox import OutboxSender, SettledHook
 from bot.pacing import FROM_OUTBOX, Pacing
-from bot.polling import Poller
+from bot.polling import Poller, UpdatesRequest
 from bot.transport import AiohttpRequest
 from bot.wipe import Services, open_store
 from domain.committees import Status
@@ -128,6 +129,7 @@ def build_application(
 ) -> Application:
     """The whole bot, ready for run_polling / run_webhook or for manual start in tests."""
     preload()
+    hide_unread_updates()
     clock = clock or SystemClock()
     pacing = Pacing()
     inbox = Inbox(clock)
@@ -174,6 +176,13 @@ def build_application(
 
     base = config.telegram.base_url
     timeout = REQUEST_TIMEOUT_S
+    # getUpdates' own connection: it also hands the poller each update as Telegram sent it (bot/polling.py).
+    updates_request = UpdatesRequest(
+        connection_pool_size=1,
+        connect_timeout=timeout,
+        read_timeout=config.telegram.poll_timeout + timeout,
+        write_timeout=timeout,
+    )
     application = (
         ApplicationBuilder()
         .token(credentials.bot_token)
@@ -189,14 +198,7 @@ def build_application(
         .rate_limiter(SendingLimiter(pacing, max_retries=2))
         # aiohttp, not PTB's httpx: a quarter of the CPU per request (bot/transport.py).
         .request(AiohttpRequest(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout))
-        .get_updates_request(
-            AiohttpRequest(
-                connection_pool_size=1,
-                connect_timeout=timeout,
-                read_timeout=config.telegram.poll_timeout + timeout,
-                write_timeout=timeout,
-            )
-        )
+        .get_updates_request(updates_request)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -206,6 +208,7 @@ def build_application(
         clock=clock,
         operator_chat_id=credentials.operator_chat_id,
         services=Services(start=start_services, stop=stop_services),
+        updates_request=updates_request,
     )
     inbox.serve(application)
     if config.flood is not None:  # a flood is dropped before it queues behind its chat (bot/flood.py)
@@ -253,7 +256,13 @@ async def start_polling_application(application: Application, *, poll_timeout: i
     if application.post_init:
         await application.post_init(application)
     await application.start()
-    poller = Poller(application.bot, application.update_queue, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
+    poller = Poller(
+        application.bot,
+        application.update_queue,
+        application.bot_data["updates_request"],
+        timeout=poll_timeout,
+        allowed_updates=ALLOWED_UPDATES,
+    )
     application.bot_data["poller"] = poller
     await poller.start()
     return poller

@@ -55,13 +55,16 @@ class Inbox(asyncio.Queue):
         else:
             await super().put(item)  # PTB's own signals, e.g. the one that stops the Application
 
-    async def receive(self, updates: Sequence[Update]) -> None:
+    async def receive(self, updates: Sequence[Update], sent: Sequence[dict[str, Any]] | None = None) -> None:
         """Keep the updates in one transaction, then queue those not seen before. Raises if they
-        could not be kept: Telegram must then not be told they arrived."""
+        could not be kept: Telegram must then not be told they arrived. `sent`: each update as
+        Telegram sent it (bot/polling.py), kept instead of PTB's object turned back into JSON."""
         now = int(self._clock.time())
         store = self._store()
+        copies = sent if sent is not None else [update.to_dict() for update in updates]
         async with store.db.transaction() as tx:
-            kept = set(await store.inbox.keep(tx, [(u.update_id, u.to_dict()) for u in updates], now=now))
+            pairs = [(update.update_id, raw) for update, raw in zip(updates, copies, strict=True)]
+            kept = set(await store.inbox.keep(tx, pairs, now=now))
         for update in updates:
             if update.update_id in kept:
                 self._queue_kept(update, now)

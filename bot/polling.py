@@ -5,6 +5,12 @@ kill before the handlers ran loses it (bot/inbox.py). This loop is the Updater's
 one difference: between getting a batch and asking for the next one (which confirms it), the
 batch is written to the database. Everything else follows the Bot API's documented getUpdates:
 `offset`, `timeout`, `allowed_updates`; deleteWebhook first, as the Updater does.
+
+The inbox keeps each update as Telegram sent it, which getUpdates' own connection
+(`UpdatesRequest`) holds on to: turning PTB's objects back into JSON would be a quarter of the
+bot's work per update (docs/benchmarks.md). The same copy lets the loop read an answer update by
+update when PTB cannot read one of them: that one is skipped (and confirmed), not asked for again
+and again, which would stop every update after it.
 """
 
 from __future__ import annotations
@@ -12,11 +18,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
+from typing import Any
 
-from telegram import Bot
+from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.request import BaseRequest, RequestData
 
 from bot.inbox import Inbox
+from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +34,39 @@ FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 
 
+class UpdatesRequest(AiohttpRequest):
+    """getUpdates' connection (`ApplicationBuilder.get_updates_request`); `answer` is the list of
+    updates of the last answer, as Telegram sent them. Only the poller uses it, one call at a time."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.answer: list[dict[str, Any]] = []
+
+    async def post(
+        self,
+        url: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> Any:
+        self.answer = []
+        result = await super().post(url, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout)
+        if isinstance(result, list):
+            self.answer = [update for update in result if isinstance(update, dict)]
+        return result
+
+
 class Poller:
     """getUpdates in a loop: keep each batch (Inbox.receive), then confirm it with the next call."""
 
-    def __init__(self, bot: Bot, inbox: Inbox, *, timeout: int, allowed_updates: list[str]) -> None:
+    def __init__(
+        self, bot: Bot, inbox: Inbox, request: UpdatesRequest, *, timeout: int, allowed_updates: list[str]
+    ) -> None:
         self._bot = bot
         self._inbox = inbox
+        self._request = request
         self._timeout = timeout
         self._allowed_updates = allowed_updates
         self._offset: int | None = None  # the update_id after the last batch kept
@@ -81,20 +118,47 @@ class Poller:
                 log.warning("polling: getUpdates failed (%s); trying again", type(exc).__name__)
                 await self._wait()
                 continue
-            except Exception:  # an answer that is no list of updates: the loop must not end on it
-                log.exception("polling: getUpdates gave an answer that could not be read; trying again")
+            except Exception:  # PTB could not read the answer: each update is read alone below
+                updates = ()
+            sent = self._request.answer
+            last = max((raw["update_id"] for raw in sent if type(raw.get("update_id")) is int), default=None)
+            if sent and last is None:  # no list of updates at all: the loop must not end on it
+                log.error("polling: getUpdates gave an answer that could not be read; trying again")
                 await self._wait()
                 continue
-            if updates:
+            if sent:
+                readable, copies = self._paired(updates, sent)
                 try:
-                    await self._inbox.receive(updates)
+                    await self._inbox.receive(readable, copies)
                 except Exception:
                     # Not kept, so not confirmed either: Telegram sends them again.
-                    log.exception("polling: could not keep %d update(s); asking for them again", len(updates))
+                    log.exception("polling: could not keep %d update(s); asking for them again", len(sent))
                     await self._wait()
                     continue
-                self._offset = updates[-1].update_id + 1
+                self._offset = last + 1
             self._backoff = FIRST_BACKOFF_S
+
+    def _paired(
+        self, updates: Sequence[Update], sent: list[dict[str, Any]]
+    ) -> tuple[list[Update], list[dict[str, Any]]]:
+        """The updates PTB read, each with the copy Telegram sent; if PTB could not read the answer,
+        each update read alone, and those it cannot read left out (logged by id, never by content)."""
+        if len(updates) == len(sent) and all(
+            update.update_id == raw.get("update_id") for update, raw in zip(updates, sent, strict=True)
+        ):
+            return list(updates), sent
+        readable, copies = [], []
+        for raw in sent:
+            try:
+                update = Update.de_json(raw, self._bot)
+            except Exception as exc:
+                log.warning(
+                    "polling: update %s could not be read (%s); skipped", raw.get("update_id"), type(exc).__name__
+                )
+                continue
+            readable.append(update)
+            copies.append(raw)
+        return readable, copies
 
     async def _wait(self) -> None:
         await asyncio.sleep(self._backoff)

@@ -95,11 +95,11 @@ async def test_an_update_is_confirmed_only_once_kept(movement: Movement, monkeyp
     failures = []
     receive = inbox.receive
 
-    async def failing_once(updates: Any) -> None:
+    async def failing_once(updates: Any, sent: Any = None) -> None:
         if not failures:
             failures.append(len(updates))
             raise OSError("disk full")
-        await receive(updates)
+        await receive(updates, sent)
 
     monkeypatch.setattr(inbox, "receive", failing_once)
     text = "Not lost to a full disk"
@@ -107,6 +107,36 @@ async def test_an_update_is_confirmed_only_once_kept(movement: Movement, monkeyp
     assert "is recorded" in answer["text"]
     assert failures == [1]  # it failed once, was not confirmed, came again and was kept
     assert await demand_rows(movement, text) == 1
+
+
+async def test_an_update_nobody_can_read_is_skipped_and_those_after_it_handled(
+    movement: Movement, caplog: pytest.LogCaptureFixture
+):
+    """An answer of getUpdates with an update PTB cannot read (here: no date, a chat that is a
+    string) must not be asked for again and again: that would stop every update after it."""
+    _council, _, [(chat, admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
+    poller = movement.app.bot_data["poller"]
+    await poller.stop()
+    broken = [
+        await movement.client.inject({"message": {"message_id": 900, "chat": {"id": chat}, "text": "Canary unread"}}),
+        await movement.client.inject({"message": {"message_id": 901, "date": 0, "chat": "Canary unread"}}),
+    ]
+    text = "Handled after two updates nobody could read"
+    await movement.client.send(chat, admin["id"], f"/demand {text}")
+    since = await movement.client.seq()
+    await poller.start()
+    answer = await movement.next_message(chat, since)
+    assert "is recorded" in answer["text"]
+    await movement.settle()
+    assert await movement.client.pending_updates() == 0  # the unreadable ones were confirmed too
+    assert await demand_rows(movement, text) == 1
+    skipped = [r.getMessage() for r in caplog.records if "could not be read" in r.getMessage()]
+    assert [str(update["update_id"]) in line for update, line in zip(broken, skipped, strict=True)] == [True, True]
+    assert not any("Canary" in r.getMessage() for r in caplog.records)  # ids only, never the content
+    rows = await movement.query(
+        "SELECT update_id FROM inbox WHERE update_id IN (?, ?)", *[u["update_id"] for u in broken]
+    )
+    assert rows == []  # nothing of them kept
 
 
 async def test_the_mark_commits_with_the_first_write_or_not_at_all(tmp_path):
