@@ -68,7 +68,7 @@ from zoneinfo import ZoneInfo
 
 from benchmarks.harness import EXAMPLE_CONFIG, BenchError, machine, progress, run
 from benchmarks.ingest import demand_text
-from benchmarks.seed_cache import SeedCache
+from benchmarks.seed_cache import SeedCache, cache_folder
 
 DEFAULT_COMMITTEES = 10_000
 DEFAULT_DEMANDS = 100_000
@@ -106,11 +106,6 @@ _CALL_TEXTS = (
 
 
 # --- the database ----------------------------------------------------------------------------
-
-
-def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "asamblea" / "bench-digest"
 
 
 def seed_database(
@@ -781,7 +776,7 @@ def main(
             calls,
             seed=seed,
             runs=runs,
-            cache=cache_folder() if use_cache else None,
+            cache=cache_folder("bench-digest") if use_cache else None,
             keep=keep,
         ),
     )

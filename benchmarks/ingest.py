@@ -68,7 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import BenchError, Harness, machine, progress, run
-from benchmarks.seed_cache import SeedCache
+from benchmarks.seed_cache import SeedCache, cache_folder
 
 DEFAULT_COMMITTEES = 10_000
 DEFAULT_DEMANDS = 1_000_000
@@ -229,11 +229,6 @@ class Seeded:
     decisions: dict[int, int]  # active chat id -> its open decision's id
     seconds: float
     cached: bool
-
-
-def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "asamblea" / "bench-ingest"
 
 
 def seed_database(
@@ -1057,7 +1052,7 @@ def main(
             rate=rate,
             votes=votes,
             seed=seed,
-            cache=cache_folder() if use_cache else None,
+            cache=cache_folder("bench-ingest") if use_cache else None,
             keep=keep,
             profile=profile,
         ),

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import progress
+
+
+def cache_folder(name: str) -> Path:
+    """A benchmark's own cache folder, where the user's caches are kept (XDG_CACHE_HOME)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "asamblea" / name
 
 
 class SeedCache:

@@ -1,7 +1,7 @@
 """The digest coordinators read: what changed since the last one, as text plus the spread chart.
 
 A digest is gathered from the database in one read (`gather`), worded in the council's language
-(`render`), cut into Telegram messages at line ends (`split_text`), and written to the outbox in
+(`render`), cut into Telegram messages at line ends (`domain.messages.message_parts`), and written to the outbox in
 one transaction with the row that records it (`send`), so a digest is either sent whole or not
 at all, and a scheduled slot has at most one digest per council. The chart is drawn outside any
 transaction, in a worker thread: matplotlib takes a few hundred milliseconds of CPU, which the
@@ -27,6 +27,7 @@ from bot.chart import render_spread_chart
 from bot.config import Config
 from bot.i18n import Gettext, gettext_for, ngettext_for
 from domain.calls import CallKind
+from domain.messages import message_parts
 from domain.spread import (
     SpreadChange,
     StatusReport,
@@ -42,7 +43,6 @@ from storage import Store
 from storage.councils import Council
 from storage.digests import CallSummary, DemandSummary
 
-MESSAGE_LIMIT = 4096  # Telegram's limit for a message's text
 CAPTION_LIMIT = 1024  # ... and for a photo's caption
 DEMAND_CHARS = 160
 TOP_DEMANDS = 5
@@ -155,7 +155,7 @@ def render(facts: DigestFacts, config: Config, language: str, *, council_name: s
             if lines:
                 lines.append("")
             lines += section
-    return split_text(lines)
+    return message_parts("\n".join(lines))
 
 
 def _header(facts: DigestFacts, language: str, zone: ZoneInfo, council_name: str) -> list[str]:
@@ -317,28 +317,6 @@ def _delivery(facts: DigestFacts, config: Config, language: str) -> list[str]:
             )
         )
     return lines
-
-
-def split_text(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Pack lines into messages of at most `limit` characters, cutting only between lines (a line
-    longer than a message is cut on its own); a message never starts with a blank line."""
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    pieces = [line[i : i + limit] for line in lines for i in range(0, max(len(line), 1), limit)]
-    for piece in pieces:
-        extra = len(piece) + (1 if current else 0)
-        if current and size + extra > limit:
-            parts.append("\n".join(current).strip("\n"))
-            current, size = [], 0
-            extra = len(piece)
-        if not current and not piece.strip():
-            continue
-        current.append(piece)
-        size += extra
-    if current:
-        parts.append("\n".join(current).strip("\n"))
-    return [part for part in parts if part]
 
 
 # -- the chart ------------------------------------------------------------------------------------

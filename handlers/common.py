@@ -13,6 +13,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.context import AsambleaContext
 from bot.i18n import Gettext, gettext_for, pick_language
+from domain.messages import message_parts
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,6 @@ GONE_STATUSES = (ChatMember.LEFT, ChatMember.BANNED)
 MEMBER_SEEN_S = 60.0
 # The largest row number SQLite stores; a query with a larger one raises OverflowError.
 SQLITE_INTEGER_MAX = 2**63 - 1
-# Telegram's limit on a message's text, in UTF-16 code units.
-MESSAGE_MAX = 4096
 # How much of someone's words an answer repeats ("Unknown region “…”"): answers must fit Telegram's
 # 4,096 characters whatever was sent, and reading a wall of text back helps nobody.
 QUOTED_MAX = 64
@@ -101,25 +100,6 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
     for part in before:
         await message.reply_text(part, do_quote=quote, allow_sending_without_reply=True)
     return await message.reply_text(last, do_quote=quote, allow_sending_without_reply=True, **kwargs)
-
-
-def message_parts(text: str, limit: int = MESSAGE_MAX) -> list[str]:
-    """`text` as messages Telegram takes (at most `limit` UTF-16 code units each), cut at line breaks and
-    within a line only where the line alone is too long. A listing grows with what people put in it (thirty
-    demands of 500 characters), so no answer can count on fitting one message."""
-    parts = []
-    while len(text.encode("utf-16-le")) > 2 * limit:
-        units, cut = 0, len(text)
-        for index, character in enumerate(text):
-            units += 2 if ord(character) > 0xFFFF else 1
-            if units > limit:
-                cut = index
-                break
-        line_end = text.rfind("\n", 0, cut)
-        cut = line_end if line_end > 0 else cut
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return [part for part in [*parts, text] if part.strip()] or [text]
 
 
 async def edit_pressed(update: Update, text: str, **kwargs: object) -> None:

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, start_polling_application, stop_polling_application
 from bot.clock import Clock
 from bot.config import Config, parse_config
-from bot.context import AsambleaContext
-from bot.credentials import Credentials
 from bot.sandbox import SandboxClient, SandboxServer
-from tests.movement import SECRET_KEY, Movement
+from tests.movement import Movement
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
@@ -72,17 +69,7 @@ async def movement(
 ) -> AsyncIterator[Movement]:
     """The bot running; any exception in a handler fails the test (PTB would only log it)."""
     config = make_config(server.base_url, database, **config_changes)
-    application = build_application(config, Credentials(bot_token=server.token, secret_key=SECRET_KEY), clock=clock)
-    played = Movement(application, client, server, config)
-
-    async def record_error(update: object, context: AsambleaContext) -> None:
-        played.errors.append(context.error)
-
-    application.add_error_handler(record_error)
-    await start_polling_application(application, poll_timeout=1)
-    try:
+    async with Movement.running(config, server, client, clock=clock) as played:
         yield played
         await client.wait_idle(timeout=20)
-    finally:
-        await stop_polling_application(application)
     assert not played.errors, f"a handler raised: {played.errors!r}"

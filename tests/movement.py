@@ -8,7 +8,8 @@ button, every update handled), never for a fixed time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,37 @@ class Movement:
     server: SandboxServer
     config: Config
     errors: list[BaseException] = field(default_factory=list)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(
+        cls,
+        config: Config,
+        server: SandboxServer,
+        client: SandboxClient,
+        *,
+        clock: Clock | None = None,
+        publish_menus: bool = True,
+    ) -> AsyncIterator[Movement]:
+        """The bot built and polling; at the end the bot then running is stopped (a `restart`
+        replaces it)."""
+        credentials = Credentials(bot_token=server.token, secret_key=SECRET_KEY)
+        application = build_application(config, credentials, clock=clock, publish_menus=publish_menus)
+        movement = cls(application, client, server, config)
+        movement._record_errors()
+        await start_polling_application(movement.app, poll_timeout=1)
+        try:
+            yield movement
+        finally:
+            await stop_polling_application(movement.app)
+
+    def _record_errors(self) -> None:
+        """Any exception in a handler goes to `errors`, so that a test can fail on it (PTB would only log it)."""
+
+        async def record_error(update: object, context: Any) -> None:
+            self.errors.append(context.error)
+
+        self.app.add_error_handler(record_error)
 
     @property
     def store(self) -> Store:
@@ -125,6 +157,7 @@ class Movement:
             clock=clock,
             publish_menus=False,
         )
+        self._record_errors()
         await start_polling_application(self.app, poll_timeout=1)
         return self.app
 

@@ -7,8 +7,7 @@ from collections import Counter
 
 from bot.app import build_application, start_polling_application, stop_polling_application
 from bot.credentials import Credentials
-from tests.conftest import SECRET_KEY
-from tests.movement import Movement
+from tests.movement import SECRET_KEY, Movement
 
 TEXT = "General strike until our demands are met"
 

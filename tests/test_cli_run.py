@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import SandboxClient, SandboxServer
-from tests.conftest import EXAMPLE, SECRET_KEY
+from tests.conftest import EXAMPLE
+from tests.movement import SECRET_KEY
 
 
 def free_port() -> int:

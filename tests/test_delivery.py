@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from bot.app import build_application, start_polling_application, stop_polling_application
 from bot.credentials import Credentials
-from tests.conftest import SECRET_KEY
-from tests.movement import Movement
+from tests.movement import SECRET_KEY, Movement
 
 
 async def outbox_states(movement: Movement) -> dict[str, int]:

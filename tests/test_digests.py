@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.clock import ReplayClock
-from bot.digest import split_text
+from domain.messages import message_parts
 from tests.movement import Movement
 from tests.test_calls import approved_region
 
@@ -126,9 +126,12 @@ async def test_scheduled_digests_arrive_once_and_a_missed_one_late_once(movement
 
 def test_a_long_digest_is_cut_between_lines_within_telegrams_limit():
     lines = [f"• line {n} " + "x" * 90 for n in range(120)]
-    parts = split_text(["📰 Digest", "", *lines, "", "📋 end"])
+    parts = message_parts("\n".join(["📰 Digest", "", *lines, "", "📋 end"]))
     assert len(parts) > 1
     assert all(len(part) <= 4096 for part in parts)
     assert "\n".join(parts).replace("\n\n", "\n") == "\n".join(["📰 Digest", *lines, "📋 end"])
     assert all(not part.startswith("\n") and part.strip() for part in parts)
-    assert split_text(["y" * 5000]) == ["y" * 4096, "y" * 904]
+    assert message_parts("y" * 5000) == ["y" * 4096, "y" * 904]
+    # Telegram counts UTF-16 code units: an emoji is two of them.
+    emoji = message_parts("\n".join(["📮" * 100] * 30))
+    assert all(len(part.encode("utf-16-le")) <= 2 * 4096 for part in emoji) and len(emoji) == 2

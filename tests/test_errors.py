@@ -8,8 +8,8 @@ from telegram.ext import CommandHandler
 from bot.app import build_application, start_polling_application, stop_polling_application
 from bot.credentials import Credentials
 from bot.sandbox import SandboxClient, SandboxServer
-from tests.conftest import SECRET_KEY, make_config
-from tests.movement import Movement
+from tests.conftest import make_config
+from tests.movement import SECRET_KEY, Movement
 
 
 async def test_malformed_updates_do_not_stop_the_bot(movement: Movement):

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.conftest import SECRET_KEY
-from tests.movement import Movement
+from tests.movement import SECRET_KEY, Movement
 from tests.test_calls import approved_region
 from tests.test_cli_run import write_config
 

@@ -56,9 +56,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from bot import app, call_messages, escalation, pacing
-from bot.app import build_application, start_polling_application, stop_polling_application
 from bot.config import LANGUAGES
-from bot.credentials import Credentials
 from bot.sandbox import Limits, SandboxClient, SandboxServer
 from bot.sandbox.formatting import command_entities
 from bot.sandbox.wire import chat_json
@@ -67,7 +65,7 @@ from domain.committees import KINDS, Status
 from domain.decisions import FALLBACK_CHOICES, Choice, Rule
 from handlers.common import ANONYMOUS_ADMIN_ID
 from tests.conftest import make_config
-from tests.movement import SECRET_KEY, Movement
+from tests.movement import Movement
 
 # The main fuzz's examples: with the federation's set-up the file runs in about a minute. A longer hunt:
 # ASAMBLEA_HOSTILE_EXAMPLES=2000 .venv/bin/pytest tests/test_hostile_input.py
@@ -163,16 +161,7 @@ async def federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         async with SandboxServer(limits=Limits(enabled=False)) as server, SandboxClient(server.base_url) as client:
             database = tmp_path_factory.mktemp("hostile") / "asamblea.sqlite3"
             config = make_config(server.base_url, database, **CONFIG)
-            credentials = Credentials(bot_token=server.token, secret_key=SECRET_KEY)
-            application = build_application(config, credentials, publish_menus=False)
-            m = Movement(application, client, server, config)
-
-            async def record_error(update: object, context: Any) -> None:
-                m.errors.append(context.error)
-
-            application.add_error_handler(record_error)
-            await start_polling_application(application, poll_timeout=1)
-            try:
+            async with Movement.running(config, server, client, publish_menus=False) as m:
                 fed = await set_up(m)
                 failures = Failures(fed.log)
                 logging.getLogger().addHandler(failures)
@@ -180,8 +169,6 @@ async def federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
                     yield fed
                 finally:
                     logging.getLogger().removeHandler(failures)
-            finally:
-                await stop_polling_application(application)
 
 
 async def set_up(m: Movement) -> Federation:

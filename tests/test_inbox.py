@@ -11,8 +11,7 @@ from telegram import Update
 from bot.inbox import Inbox
 from storage import Store
 from storage.inbox import HANDLING, Handling
-from tests.conftest import SECRET_KEY
-from tests.movement import Movement
+from tests.movement import SECRET_KEY, Movement
 from tests.test_calls import approved_region
 
 

@@ -32,7 +32,7 @@ import pytest
 import pytest_asyncio
 
 from bot import call_messages, escalation, pacing
-from bot.app import build_application, start_polling_application, stop_polling_application
+from bot.app import build_application
 from bot.cli import main as cli_main
 from bot.credentials import Credentials
 from bot.sandbox import SandboxClient, SandboxServer
@@ -1069,21 +1069,12 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Movem
     async with SandboxServer() as server, SandboxClient(server.base_url) as client:
         await client.set_limits(per_chat_per_second=10, per_chat_burst=10)
         config = make_config(server.base_url, tmp_path_factory.mktemp("permissions") / "asamblea.sqlite3", **CONFIG)
-        credentials = Credentials(bot_token=server.token, secret_key=SECRET_KEY)
-        application = build_application(config, credentials, publish_menus=False)
-        movement = Movement(application, client, server, config)
-
-        async def record_error(update: object, context: Any) -> None:
-            movement.errors.append(context.error)
-
-        application.add_error_handler(record_error)
-        await start_polling_application(application, poll_timeout=1)
         try:
-            # A committee beyond Kyzylorda's border for solidarity appeals, and one /call reaches.
-            await movement.seed_committees("turkistan", 1)
-            yield movement
+            async with Movement.running(config, server, client, publish_menus=False) as movement:
+                # A committee beyond Kyzylorda's border for solidarity appeals, and one /call reaches.
+                await movement.seed_committees("turkistan", 1)
+                yield movement
         finally:
-            await stop_polling_application(application)
             call_messages.TALLY_EVERY_S, pacing.CHAT_BURST, pacing.CHAT_SPACING_S = saved
 
 
