@@ -625,14 +625,17 @@ class Meter:
         from telegram import Update
         from telegram.ext import TypeHandler
 
-        async def finished(update: Update, _context: Any) -> None:
+        from bot.fast_updates import FastUpdate
+
+        async def finished(update: Any, _context: Any) -> None:
             self.finished[update.update_id] = time.perf_counter()
             self.changed.set()
 
         async def failed(_update: object, _context: Any) -> None:
             self.errors += 1
 
-        application.add_handler(TypeHandler(Update, finished), group=FINISHED_GROUP)
+        # Every update: PTB's, and the fast ones (bot/fast_updates.py).
+        application.add_handler(TypeHandler((Update, FastUpdate), finished), group=FINISHED_GROUP)
         application.add_error_handler(failed)
 
     async def wait(self, done: Callable[[], bool], deadline: float) -> None:
@@ -669,7 +672,7 @@ async def feed(
     from telegram import Update
 
     queue = application.update_queue
-    receive = getattr(queue, "receive", None)
+    receive = getattr(queue, "receive_sent", None)
     bot = application.bot
     ids = range(first_id, first_id + len(raws))
     finished_before = len(meter.finished)
@@ -692,15 +695,14 @@ async def feed(
         if receive is None:
             due = index + 1
         sent = [{"update_id": first_id + position, **raws[position]} for position in range(index, min(due, len(raws)))]
-        batch = [Update.de_json(raw, bot) for raw in sent]
-        index += len(batch)
+        index += len(sent)
         entered = time.perf_counter()  # the batch is handed over, as getUpdates' answer would be
-        for update in batch:
-            meter.entered[update.update_id] = entered
+        for raw in sent:
+            meter.entered[raw["update_id"]] = entered
         if receive is None:
-            queue.put_nowait(batch[0])
+            queue.put_nowait(Update.de_json(sent[0], bot))
         else:
-            await receive(batch, sent)  # with each update as Telegram sent it, as the poller hands them
+            await receive(sent)  # as the poller hands them: read (bot/fast_updates.py), kept, queued
     await meter.wait(lambda: len(meter.finished) - finished_before >= len(raws), deadline)
     phase = Phase(name, updates=len(raws), errors=meter.errors - errors_before)
     phase.bot_cpu_s = time.process_time() - cpu_before

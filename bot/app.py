@@ -23,11 +23,11 @@ from bot.config import Config
 from bot.context import AsambleaContext
 from bot.credentials import Credentials
 from bot.errors import on_error
+from bot.fast_updates import UpdateReader
 from bot.flood import FloodControl
 from bot.i18n import preload
 from bot.inbox import Inbox, InboxUpdates
 from bot.jobs import replan
-from bot.logs import hide_unread_updates
 from bot.notices import committee_unreachable
 from bot.outbox import OutboxSender, SettledHook
 from bot.pacing import FROM_OUTBOX, Pacing
@@ -129,7 +129,6 @@ def build_application(
 ) -> Application:
     """The whole bot, ready for run_polling / run_webhook or for manual start in tests."""
     preload()
-    hide_unread_updates()
     clock = clock or SystemClock()
     pacing = Pacing()
     inbox = Inbox(clock)
@@ -210,7 +209,9 @@ def build_application(
         services=Services(start=start_services, stop=stop_services),
         updates_request=updates_request,
     )
-    inbox.serve(application)
+    # The updates a busy movement sends most skip PTB's objects (bot/fast_updates.py).
+    reader = UpdateReader(application.bot, commands=demands.FAST_COMMANDS, buttons=decisions.FAST_BUTTONS)
+    inbox.serve(application, reader)
     if config.flood is not None:  # a flood is dropped before it queues behind its chat (bot/flood.py)
         application.update_processor.flood = FloodControl(config.flood, clock.time, application)
     register_handlers(application)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.fast_updates import FastUpdate
+
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
@@ -18,6 +20,13 @@ if TYPE_CHECKING:
 
 
 class AsambleaContext(CallbackContext[ExtBot, dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    @classmethod
+    def from_update(cls, update: object, application: Application) -> AsambleaContext:
+        """A fast update (bot/fast_updates.py) has its chat's and person's data like an `Update`."""
+        if isinstance(update, FastUpdate):
+            return cls(application, chat_id=update.chat_id, user_id=update.user_id)
+        return super().from_update(update, application)
+
     @property
     def config(self) -> Config:
         return self.bot_data["config"]

@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import AsambleaContext
+from bot.fast_updates import ChatPress, FastUpdate
 from handlers.common import translator
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 def describe_update(update: object) -> str:
     """What kind of update failed, without anything it says or who sent it."""
+    if isinstance(update, FastUpdate):
+        return f"update {update.update_id} ({'callback_query' if isinstance(update, ChatPress) else 'message'})"
     if isinstance(update, Update):
         kinds = [
             name
@@ -34,6 +37,11 @@ async def on_error(update: object, context: AsambleaContext) -> None:
     trace = "".join(traceback.format_tb(error.__traceback__, limit=-6)) + type(error).__name__
     log.error("error handling %s: %s", describe_update(update), type(error).__name__)
     log.debug("traceback:\n%s", trace)
+    if isinstance(update, FastUpdate):
+        try:
+            update = update.full(context.bot)
+        except Exception as exc:
+            log.warning("could not read the update to answer it: %s", type(exc).__name__)
     if isinstance(update, Update):
         try:
             _ = await translator(update, context)

@@ -33,6 +33,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, filters
 
+from bot.fast_updates import ChatPress, FastUpdate
 from bot.i18n import N_
 from domain.flood import InputLimits, Limits, Verdict
 from handlers.common import answer_query, reply, translator
@@ -112,26 +113,31 @@ class FloodControl:
         """None if the update is to be handled; otherwise what to do instead (a notice, or nothing).
 
         `waits`: an earlier update of its chat is still in hand; `waiting`: how many updates wait so."""
-        if not isinstance(update, Update) or always_handled(update):
+        if isinstance(update, FastUpdate):  # a command or a press by a person in a chat (bot/fast_updates.py)
+            who, chat, in_chat, asks = update.user_id, update.chat_id, not isinstance(update, ChatPress), True
+        elif isinstance(update, Update) and not always_handled(update):
+            who = sender_of(update)
+            chat = update.effective_chat.id if update.effective_chat else None
+            in_chat, asks = update.callback_query is None, asks_the_bot(update)
+        else:
             return None
-        who = sender_of(update)
-        chat = update.effective_chat.id if update.effective_chat else None
         now = self.clock()
         verdict = self.rules.check(who, chat, now, waits=waits, waiting=waiting)
         if verdict is Verdict.HANDLE:
             return None
         self.dropped += 1
-        in_chat = update.callback_query is None
-        told = asks_the_bot(update) and self.rules.notice_due(who, chat, now, in_chat=in_chat)
+        told = asks and self.rules.notice_due(who, chat, now, in_chat=in_chat)
         if told:
             self.noticed += 1
         self._report(now)
         return self._notice(update, verdict) if told else _nothing()
 
-    async def _notice(self, update: Update, verdict: Verdict) -> None:
+    async def _notice(self, update: Update | FastUpdate, verdict: Verdict) -> None:
         """Say once why nothing comes: an answer to a press, else a reply in the chat (paced)."""
         application = self.application
         try:
+            if isinstance(update, FastUpdate):
+                update = update.full(application.bot)
             context = application.context_types.context.from_update(update, application)
             _ = await translator(update, context)
             if update.callback_query is not None:

@@ -23,6 +23,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.clock import Clock
+from bot.fast_updates import FastUpdate, UpdateReader
 from bot.updates import MAX_CONCURRENT_UPDATES, ChatOrderedUpdates
 from storage import Store
 from storage.inbox import HANDLING, Handling, mark_handled
@@ -37,11 +38,14 @@ class Inbox(asyncio.Queue):
         super().__init__()
         self._clock = clock
         self._application: Application | None = None
+        self._reader: UpdateReader | None = None
         self._kept: dict[int, Handling] = {}  # kept and queued, not yet handled
 
-    def serve(self, application: Application) -> None:
-        """The Application whose store keeps the updates (its `bot_data["store"]`, once open)."""
+    def serve(self, application: Application, reader: UpdateReader) -> None:
+        """The Application whose store keeps the updates (its `bot_data["store"]`, once open), and how
+        an update as Telegram sent it is read (bot/fast_updates.py)."""
         self._application = application
+        self._reader = reader
 
     def _store(self) -> Store:
         if self._application is None or "store" not in self._application.bot_data:
@@ -55,10 +59,33 @@ class Inbox(asyncio.Queue):
         else:
             await super().put(item)  # PTB's own signals, e.g. the one that stops the Application
 
-    async def receive(self, updates: Sequence[Update], sent: Sequence[dict[str, Any]] | None = None) -> None:
-        """Keep the updates in one transaction, then queue those not seen before. Raises if they
-        could not be kept: Telegram must then not be told they arrived. `sent`: each update as
-        Telegram sent it (bot/polling.py), kept instead of PTB's object turned back into JSON."""
+    async def receive_sent(self, sent: Sequence[dict[str, Any]]) -> None:
+        """`receive` the updates of a getUpdates answer (bot/polling.py), as Telegram sent them. An
+        update that cannot be read is left out (logged by its id, never by its content): asking for it
+        again and again would stop every update after it."""
+        updates, copies = [], []
+        for raw in sent:
+            try:
+                updates.append(self._read(raw))
+            except Exception as exc:
+                kind = type(exc).__name__
+                log.warning("inbox: update %s could not be read (%s); skipped", raw.get("update_id"), kind)
+                continue
+            copies.append(raw)
+        await self.receive(updates, copies)
+
+    def _read(self, raw: dict[str, Any]) -> object:
+        if self._reader is None:
+            raise RuntimeError("the inbox has no reader of updates")
+        return self._reader.read(raw)
+
+    async def receive(self, updates: Sequence[Any], sent: Sequence[dict[str, Any]] | None = None) -> None:
+        """Keep the updates (`Update`s, or fast updates with `sent`) in one transaction, then queue
+        those not seen before. Raises if they could not be kept: Telegram must then not be told they
+        arrived. `sent`: each update as Telegram sent it, kept instead of PTB's object turned back
+        into JSON."""
+        if not updates:
+            return
         now = int(self._clock.time())
         store = self._store()
         copies = sent if sent is not None else [update.to_dict() for update in updates]
@@ -79,19 +106,25 @@ class Inbox(asyncio.Queue):
         now = int(self._clock.time())
         for update_id, payload in pending:
             if update_id not in self._kept:
-                self._queue_kept(Update.de_json(payload, self._application.bot), now)
+                try:
+                    update = self._read(payload)
+                except Exception as exc:  # kept by an older version that read it: not to be retried for ever
+                    log.warning("inbox: kept update %d could not be read (%s); skipped", update_id, type(exc).__name__)
+                    await self.done(Handling(update_id, now))
+                    continue
+                self._queue_kept(update, now)
         if pending:
             log.info("inbox: %d update(s) received before a stop and never handled are handled now", len(pending))
         return len(pending)
 
-    def _queue_kept(self, update: Update, now: int) -> None:
+    def _queue_kept(self, update: Any, now: int) -> None:
         self._kept[update.update_id] = Handling(update.update_id, now)
         self.put_nowait(update)
 
     def handling(self, update: object) -> Handling | None:
         """The mark of a kept update about to be handled; None for anything else (updates put
         into the queue directly, as the ingest benchmark does, are not kept)."""
-        return self._kept.get(update.update_id) if isinstance(update, Update) else None
+        return self._kept.get(update.update_id) if isinstance(update, Update | FastUpdate) else None
 
     async def done(self, handling: Handling) -> None:
         """The update's handlers are through: mark it handled, unless a write of theirs did."""

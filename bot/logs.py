@@ -44,36 +44,6 @@ CAPPED_LOGGERS = {
 }
 
 
-class HideUnreadUpdates(logging.Filter):
-    """PTB logs a getUpdates answer it cannot read in full, at CRITICAL, with the exception: every
-    update of it, names, ids and texts. The record stays (that an answer could not be read matters),
-    without the answer and with only the exception's type (its text can quote the data)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and record.msg.startswith("Error while parsing updates"):
-            kind = type(record.exc_info[1]).__name__ if record.exc_info and record.exc_info[1] else "unknown"
-            record.msg, record.args, record.exc_info, record.exc_text = (
-                f"Error while parsing updates ({kind}); the answer is not logged, it holds personal data",
-                None,
-                None,
-                None,
-            )
-        return True
-
-
-# The loggers of PTB's Bot and ExtBot (PTB names them after the class).
-BOT_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
-
-
-def hide_unread_updates() -> None:
-    """Put HideUnreadUpdates on PTB's bot loggers, once: on the loggers, not a handler, so that it
-    holds for whatever handler an operator or a test attaches."""
-    for name in BOT_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(existing, HideUnreadUpdates) for existing in logger.filters):
-            logger.addFilter(HideUnreadUpdates())
-
-
 def apply_levels(level: str | int = "INFO") -> None:
     """Set the root level, but never let the capped libraries below their cap."""
     root = logging.getLogger()

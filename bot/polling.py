@@ -6,11 +6,11 @@ one difference: between getting a batch and asking for the next one (which confi
 batch is written to the database. Everything else follows the Bot API's documented getUpdates:
 `offset`, `timeout`, `allowed_updates`; deleteWebhook first, as the Updater does.
 
-The inbox keeps each update as Telegram sent it, which getUpdates' own connection
-(`UpdatesRequest`) holds on to: turning PTB's objects back into JSON would be a quarter of the
-bot's work per update (docs/benchmarks.md). The same copy lets the loop read an answer update by
-update when PTB cannot read one of them: that one is skipped (and confirmed), not asked for again
-and again, which would stop every update after it.
+getUpdates goes through its own connection (`UpdatesRequest`, PTB's request interface), which
+gives the updates as Telegram sent them, not as PTB's objects: the inbox keeps that copy (turning
+PTB's objects back into JSON would be a quarter of the bot's work per update) and reads it update by
+update (bot/fast_updates.py), so an update that cannot be read is skipped, not asked for again and
+again, which would stop every update after it (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from bot.inbox import Inbox
 from bot.transport import AiohttpRequest
@@ -35,27 +35,18 @@ MAX_BACKOFF_S = 30.0
 
 
 class UpdatesRequest(AiohttpRequest):
-    """getUpdates' connection (`ApplicationBuilder.get_updates_request`); `answer` is the list of
-    updates of the last answer, as Telegram sent them. Only the poller uses it, one call at a time."""
+    """getUpdates' connection (`ApplicationBuilder.get_updates_request`). The poller calls getUpdates
+    on it itself, as `Bot.get_updates` would (the same parameters and timeouts, the same errors
+    raised for the server's answers), and gets the updates' JSON; only the poller uses it."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.answer: list[dict[str, Any]] = []
-
-    async def post(
-        self,
-        url: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> Any:
-        self.answer = []
-        result = await super().post(url, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout)
-        if isinstance(result, list):
-            self.answer = [update for update in result if isinstance(update, dict)]
-        return result
+    async def get_updates(
+        self, base_url: str, *, offset: int | None, limit: int | None, poll_s: int, allowed_updates: list[str]
+    ) -> object:
+        """The answer's result: a list of updates as Telegram sent them (or whatever the server put there)."""
+        parameters = {"offset": offset, "limit": limit, "timeout": poll_s, "allowed_updates": allowed_updates}
+        data = RequestData([RequestParameter.from_input(name, value) for name, value in parameters.items()])
+        # As Bot.get_updates: the long poll's own seconds on top of the connection's read timeout.
+        return await self.post(f"{base_url}/getUpdates", data, read_timeout=(self.read_timeout or 0) + poll_s)
 
 
 class Poller:
@@ -92,18 +83,22 @@ class Poller:
                 await task
         if self._offset is not None:
             try:
-                await self._bot.get_updates(
-                    offset=self._offset, limit=1, timeout=0, allowed_updates=self._allowed_updates
-                )
-            except TelegramError as exc:
+                await self._get_updates(limit=1, poll_s=0)
+            except (TelegramError, ValueError) as exc:
                 log.warning("polling: could not confirm the last updates at stop (%s)", type(exc).__name__)
+
+    async def _get_updates(self, *, limit: int | None = None, poll_s: int) -> list[dict[str, Any]]:
+        result = await self._request.get_updates(
+            self._bot.base_url, offset=self._offset, limit=limit, poll_s=poll_s, allowed_updates=self._allowed_updates
+        )
+        if not isinstance(result, list):
+            raise ValueError("getUpdates answered with no list of updates")
+        return [update for update in result if isinstance(update, dict)]
 
     async def _run(self) -> None:
         while True:
             try:
-                updates = await self._bot.get_updates(
-                    offset=self._offset, timeout=self._timeout, allowed_updates=self._allowed_updates
-                )
+                sent = await self._get_updates(poll_s=self._timeout)
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
@@ -118,18 +113,16 @@ class Poller:
                 log.warning("polling: getUpdates failed (%s); trying again", type(exc).__name__)
                 await self._wait()
                 continue
-            except Exception:  # PTB could not read the answer: each update is read alone below
-                updates = ()
-            sent = self._request.answer
-            last = max((raw["update_id"] for raw in sent if type(raw.get("update_id")) is int), default=None)
-            if sent and last is None:  # no list of updates at all: the loop must not end on it
+            except ValueError:
+                sent = None
+            last = max((raw["update_id"] for raw in sent or () if type(raw.get("update_id")) is int), default=None)
+            if sent is None or (sent and last is None):  # the loop must not end on an answer it cannot read
                 log.error("polling: getUpdates gave an answer that could not be read; trying again")
                 await self._wait()
                 continue
             if sent:
-                readable, copies = self._paired(updates, sent)
                 try:
-                    await self._inbox.receive(readable, copies)
+                    await self._inbox.receive_sent(sent)
                 except Exception:
                     # Not kept, so not confirmed either: Telegram sends them again.
                     log.exception("polling: could not keep %d update(s); asking for them again", len(sent))
@@ -137,28 +130,6 @@ class Poller:
                     continue
                 self._offset = last + 1
             self._backoff = FIRST_BACKOFF_S
-
-    def _paired(
-        self, updates: Sequence[Update], sent: list[dict[str, Any]]
-    ) -> tuple[list[Update], list[dict[str, Any]]]:
-        """The updates PTB read, each with the copy Telegram sent; if PTB could not read the answer,
-        each update read alone, and those it cannot read left out (logged by id, never by content)."""
-        if len(updates) == len(sent) and all(
-            update.update_id == raw.get("update_id") for update, raw in zip(updates, sent, strict=True)
-        ):
-            return list(updates), sent
-        readable, copies = [], []
-        for raw in sent:
-            try:
-                update = Update.de_json(raw, self._bot)
-            except Exception as exc:
-                log.warning(
-                    "polling: update %s could not be read (%s); skipped", raw.get("update_id"), type(exc).__name__
-                )
-                continue
-            readable.append(update)
-            copies.append(raw)
-        return readable, copies
 
     async def _wait(self) -> None:
         await asyncio.sleep(self._backoff)

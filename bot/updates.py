@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.fast_updates import FastUpdate
+
 if TYPE_CHECKING:
     from bot.flood import FloodControl
 
@@ -73,6 +75,8 @@ class ChatOrderedUpdates(BaseUpdateProcessor):
 
 
 def _order_key(update: object) -> int | None:
+    if isinstance(update, FastUpdate):
+        return update.chat_id
     if not isinstance(update, Update):
         return None
     if update.effective_chat is not None:

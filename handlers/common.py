@@ -7,7 +7,7 @@ import logging
 import time
 
 import aiosqlite
-from telegram import ChatMember, Message, Update
+from telegram import Bot, ChatMember, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 
@@ -54,13 +54,18 @@ async def chat_language(update: Update, context: AsambleaContext) -> str:
     chat = update.effective_chat
     if chat is None:
         return context.config.default_language
+    user = update.effective_user
+    hint = user.language_code if (user and chat.type == ChatType.PRIVATE) else None
+    return await language_in_chat(context, chat.id, hint)
+
+
+async def language_in_chat(context: AsambleaContext, chat_id: int, hint: str | None = None) -> str:
+    """The language of the chat the context is for (`chat_language`), kept in its chat_data."""
     cached = context.chat_data.get("language") if context.chat_data is not None else None
     if cached:
         return cached
     async with context.store.db.read() as conn:
-        stored = await context.store.chat_settings.language(conn, chat.id)
-    user = update.effective_user
-    hint = user.language_code if (user and chat.type == ChatType.PRIVATE) else None
+        stored = await context.store.chat_settings.language(conn, chat_id)
     language = pick_language(stored, hint, default=context.config.default_language)
     if context.chat_data is not None:
         # /settings replaces this when the chat chooses; until then the fallback holds too.
@@ -79,8 +84,13 @@ async def language_of_chat(context: AsambleaContext, conn: aiosqlite.Connection,
 
 async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
     """Answer a button press; a press too old to answer (after downtime) is not an error."""
+    await answer_press(update.callback_query.get_bot(), update.callback_query.id, text, alert=alert)
+
+
+async def answer_press(bot: Bot, query_id: str, text: str | None = None, *, alert: bool = False) -> None:
+    """`answer_query` by the press's id (a fast update's, bot/fast_updates.py)."""
     try:
-        await update.callback_query.answer(text, show_alert=alert)
+        await bot.answer_callback_query(query_id, text, show_alert=alert)
     except BadRequest as exc:
         if "query is too old" not in exc.message.lower():
             raise
@@ -185,9 +195,14 @@ def member_seen(update: Update, context: AsambleaContext) -> bool:
     """Whether `update_is_from_member` would say yes without asking Telegram: the person was found
     in the chat less than MEMBER_SEEN_S ago."""
     chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None or context.chat_data is None:
+    return chat is not None and user is not None and seen_lately(context, user.id)
+
+
+def seen_lately(context: AsambleaContext, user_id: int) -> bool:
+    """`member_seen` for the chat the context is for."""
+    if context.chat_data is None:
         return False
-    return context.chat_data.get("members_seen", {}).get(user.id, 0.0) > time.monotonic()
+    return context.chat_data.get("members_seen", {}).get(user_id, 0.0) > time.monotonic()
 
 
 async def update_is_from_member(update: Update, context: AsambleaContext) -> bool | None:

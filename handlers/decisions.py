@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler, filters
 
 from bot import escalation
 from bot.call_messages import when_text, zone_of
 from bot.context import AsambleaContext
+from bot.fast_updates import ChatPress
 from bot.i18n import N_, Gettext, gettext_for, ngettext_for
 from bot.jobs import run_at
 from domain.committees import Committee
@@ -45,11 +47,14 @@ from domain.decisions import (
 )
 from domain.demands import TEXT_MAX, DemandRefused, clean_demand
 from handlers.common import (
+    answer_press,
     answer_query,
     chat_language,
+    language_in_chat,
     member_seen,
     reply,
     row_number,
+    seen_lately,
     translator,
     update_is_from_delegate,
     update_is_from_member,
@@ -59,6 +64,7 @@ from storage.decisions import Decision
 log = logging.getLogger(__name__)
 
 VOTE_PREFIX = "v1:dv:"
+FAST_BUTTONS = (VOTE_PREFIX,)  # read as fast updates (bot/fast_updates.py), handled by vote_pressed
 ROUND_PREFIX = "v1:dr:"
 
 CHOICE_LABELS = {
@@ -279,40 +285,81 @@ async def vote_button(update: Update, context: AsambleaContext) -> None:
     """A member's voice; the latest counts, until the deadline. The same voice twice, a voice from
     outside the committee or after the deadline is refused and writes nothing."""
     _ = await translator(update, context)
+    query = update.callback_query
+    press = Press(query.get_bot(), query.id, update.effective_chat.id, update.effective_user.id)
+    seen = member_seen(update, context)
+    await take_voice(context, _, press, query.data, seen, lambda: update_is_from_member(update, context))
+
+
+async def vote_pressed(update: ChatPress, context: AsambleaContext) -> None:
+    """A vote press read as a fast update (bot/fast_updates.py): taken as `vote_button` takes it, by a
+    member seen lately (the usual press); anyone else's goes to `vote_button` as PTB's Update, which
+    asks Telegram whether they are in the group."""
+    if not seen_lately(context, update.user_id):
+        await vote_button(update.full(context.bot), context)
+        return
+    _ = gettext_for(await language_in_chat(context, update.chat_id))
+    press = Press(context.bot, update.query_id, update.chat_id, update.user_id)
+    full = update.full(context.bot)
+    await take_voice(context, _, press, update.data, True, lambda: update_is_from_member(full, context))
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """Whose press, in which chat, and how to answer it."""
+
+    bot: Bot
+    query_id: str
+    chat_id: int
+    user_id: int
+
+    async def answer(self, text: str, *, alert: bool = False) -> None:
+        await answer_press(self.bot, self.query_id, text, alert=alert)
+
+
+async def take_voice(
+    context: AsambleaContext,
+    _: Gettext,
+    press: Press,
+    data: str | None,
+    seen: bool,
+    is_member: Callable[[], Awaitable[bool | None]],
+) -> None:
+    """The voice of a press, if it may be taken; the press answered either way. `seen`: the person
+    was found in the group lately (`member_seen`); otherwise `is_member` asks Telegram."""
     store = context.store
     try:
-        decision_id, round_text, choice_text = update.callback_query.data.removeprefix(VOTE_PREFIX).split(":")
+        decision_id, round_text, choice_text = (data or "").removeprefix(VOTE_PREFIX).split(":")
         decision_id, round_number, choice = row_number(decision_id), row_number(round_text), Choice(choice_text)
     except ValueError:
-        await answer_query(update, _("This button is no longer valid."), alert=True)
+        await press.answer(_("This button is no longer valid."), alert=True)
         return
-    user = update.effective_user
 
     async def checked(conn: aiosqlite.Connection) -> tuple[Decision | None, str | None, str | None]:
         """The decision, the member's voice in it, and why a voice cannot be taken (or None)."""
         decision = await store.decisions.get(conn, decision_id)
-        committee = await store.committees.by_chat(conn, update.effective_chat.id)
-        previous = await store.decisions.voice_of(conn, decision, user.id) if decision else None
+        committee = await store.committees.by_chat(conn, press.chat_id)
+        previous = await store.decisions.voice_of(conn, decision, press.user_id) if decision else None
         problem = vote_problem(decision, round_number, choice, previous, context.now())
         if problem is None and (committee is None or committee.id != decision.committee_id):
             problem = NOT_A_MEMBER  # a button copied into another chat
         return decision, previous, problem
 
-    if member_seen(update, context):
+    if seen:
         # The usual press, by a member seen lately (no request to Telegram to wait for): the same
         # checks, and the voice recorded, in one transaction.
         async with store.db.transaction() as tx:
             decision, previous, problem = await checked(tx)
             if problem is None:
                 await store.decisions.vote(
-                    tx, decision, voter=user.id, choice=choice.value, now=context.now(), previous=previous
+                    tx, decision, voter=press.user_id, choice=choice.value, now=context.now(), previous=previous
                 )
-        await answer_vote(update, _, choice, problem)
+        await answer_vote(press, _, choice, problem)
         return
     async with store.db.read() as conn:
         decision, previous, problem = await checked(conn)
     if problem is None:
-        member = await update_is_from_member(update, context)
+        member = await is_member()
         if member is None:
             problem = N_("I could not check that you are in this group; try again in a moment.")
         elif not member:
@@ -321,20 +368,23 @@ async def vote_button(update: Update, context: AsambleaContext) -> None:
         async with store.db.transaction() as tx:  # the deadline or another press may have come meanwhile
             decision = await store.decisions.get(tx, decision_id)
             problem = vote_problem(
-                decision, round_number, choice, await store.decisions.voice_of(tx, decision, user.id), context.now()
+                decision,
+                round_number,
+                choice,
+                await store.decisions.voice_of(tx, decision, press.user_id),
+                context.now(),
             )
             if problem is None:
-                await store.decisions.vote(tx, decision, voter=user.id, choice=choice.value, now=context.now())
-    await answer_vote(update, _, choice, problem)
+                await store.decisions.vote(tx, decision, voter=press.user_id, choice=choice.value, now=context.now())
+    await answer_vote(press, _, choice, problem)
 
 
-async def answer_vote(update: Update, _: Gettext, choice: Choice, problem: str | None) -> None:
+async def answer_vote(press: Press, _: Gettext, choice: Choice, problem: str | None) -> None:
     if problem:
-        await answer_query(update, _(problem), alert=True)
+        await press.answer(_(problem), alert=True)
         return
-    await answer_query(
-        update,
-        _("Your voice: {choice}. You can change it until the round closes.").format(choice=_(CHOICE_NAMES[choice])),
+    await press.answer(
+        _("Your voice: {choice}. You can change it until the round closes.").format(choice=_(CHOICE_NAMES[choice]))
     )
 
 
@@ -449,5 +499,6 @@ async def close_decision(context: AsambleaContext) -> None:
 def register(application: Application) -> None:
     groups = filters.UpdateType.MESSAGE & filters.ChatType.GROUPS
     application.add_handler(CommandHandler("propose", propose_command, groups))
+    application.add_handler(TypeHandler(ChatPress, vote_pressed))  # FAST_BUTTONS
     application.add_handler(CallbackQueryHandler(vote_button, pattern=f"^{VOTE_PREFIX}"))
     application.add_handler(CallbackQueryHandler(round_button, pattern=f"^{ROUND_PREFIX}"))

@@ -13,17 +13,26 @@ from __future__ import annotations
 import secrets
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.context import AsambleaContext
+from bot.fast_updates import GroupCommand
 from bot.i18n import N_, Gettext, gettext_for
 from domain.committees import Committee, Status
 from domain.decisions import Rule
 from domain.demands import TEXT_MAX, DemandRefused, clean_demand
-from handlers.common import answer_query, reply, row_number, translator, update_is_from_delegate
+from handlers.common import (
+    answer_query,
+    language_in_chat,
+    reply,
+    row_number,
+    translator,
+    update_is_from_delegate,
+)
 from handlers.decisions import not_in_assembly, put_to_assembly
 from handlers.start import private_text
 
+FAST_COMMANDS = ("demand",)  # read as fast updates (bot/fast_updates.py), handled by demand_in_group
 LINK_PREFIX = "d_"
 ENDORSE_PREFIX = "v1:de:"
 TOKEN_BYTES = 18  # 24 URL-safe characters, 144 bits: a link cannot be guessed
@@ -55,8 +64,12 @@ def usage(_: Gettext) -> str:
 
 async def active_committee(update: Update, context: AsambleaContext) -> Committee | str:
     """This group's committee if it can take demands, else the reason (a message key)."""
+    return await active_committee_of(context, update.effective_chat.id)
+
+
+async def active_committee_of(context: AsambleaContext, chat_id: int) -> Committee | str:
     async with context.store.db.read() as conn:
-        committee = await context.store.committees.by_chat(conn, update.effective_chat.id)
+        committee = await context.store.committees.by_chat(conn, chat_id)
     if committee is None:
         return N_("This group is not a registered committee. An admin can /register it.")
     if committee.status is not Status.ACTIVE:
@@ -90,6 +103,24 @@ async def demand_command(update: Update, context: AsambleaContext) -> None:
     outcome = await put_forward(context, committee, argument, via="group", by=by, message_id=message.message_id, _=_)
     if isinstance(outcome, str):
         answer_later(update, context, outcome_text(_, outcome))
+
+
+async def demand_in_group(update: GroupCommand, context: AsambleaContext) -> None:
+    """/demand TEXT read as a fast update (bot/fast_updates.py), the way a busy committee sends
+    them: a demand of an active committee is recorded here as `demand_command` records it, and
+    everything else (no text, `link`, a refusal) goes to `demand_command` as PTB's Update."""
+    parts = update.text.split(maxsplit=1)
+    argument = parts[1] if len(parts) > 1 else ""
+    committee = await active_committee_of(context, update.chat_id) if argument.strip() else None
+    if not isinstance(committee, Committee) or argument.strip().casefold() == "link":
+        await demand_command(update.full(context.bot), context)
+        return
+    _ = gettext_for(await language_in_chat(context, update.chat_id))
+    outcome = await put_forward(
+        context, committee, argument, via="group", by=update.user_id, message_id=update.message_id, _=_
+    )
+    if isinstance(outcome, str):
+        answer_later(update.full(context.bot), context, outcome_text(_, outcome))
 
 
 def answer_later(update: Update, context: AsambleaContext, text: str) -> None:
@@ -321,6 +352,7 @@ async def private_demand(update: Update, context: AsambleaContext) -> None:
 def register(application: Application) -> None:
     groups = filters.UpdateType.MESSAGE & filters.ChatType.GROUPS
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(GroupCommand, demand_in_group))  # FAST_COMMANDS
     application.add_handler(CommandHandler("demand", demand_command, groups))
     application.add_handler(CommandHandler("demands", demands_command, groups))
     application.add_handler(CallbackQueryHandler(endorse_button, pattern=f"^{ENDORSE_PREFIX}"))
