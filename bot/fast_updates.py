@@ -41,6 +41,11 @@ class FastUpdate:
     raw: dict[str, Any] = field(repr=False)
     _full: Update | None = field(default=None, repr=False)
 
+    @property
+    def fully_read(self) -> bool:
+        """Whether `full()` was needed."""
+        return self._full is not None
+
     def full(self, bot: Bot) -> Update:
         """The `Update` PTB makes of this update, for the handlers of everything but the common case."""
         if self._full is None:

@@ -300,8 +300,11 @@ async def vote_pressed(update: ChatPress, context: AsambleaContext) -> None:
         return
     _ = gettext_for(await language_in_chat(context, update.chat_id))
     press = Press(context.bot, update.query_id, update.chat_id, update.user_id)
-    full = update.full(context.bot)
-    await take_voice(context, _, press, update.data, True, lambda: update_is_from_member(full, context))
+    await take_voice(context, _, press, update.data, True, lambda: is_member(update, context))
+
+
+async def is_member(update: ChatPress, context: AsambleaContext) -> bool | None:
+    return await update_is_from_member(update.full(context.bot), context)
 
 
 @dataclass(frozen=True, slots=True)
