@@ -564,6 +564,8 @@ class Phase:
     bot_cpu_s: float = 0.0  # CPU time of this process (the bot's core) during the phase
     sandbox_cpu_s: float | None = None  # and of the sandbox's process
     kinds: list[str] = field(default_factory=list)  # each update's kind ("message", "callback_query")
+    transactions: int | None = None  # the bot's write transactions during the phase
+    commits: int | None = None  # and the COMMITs that made them durable
 
     @property
     def updates_per_s(self) -> float:
@@ -586,6 +588,8 @@ class Phase:
             "p50_ms": round(p50, 3) if p50 is not None else None,
             "p99_ms": round(p99, 3) if p99 is not None else None,
             "max_ms": round(max(self.latencies_ms), 3) if self.latencies_ms else None,
+            "transactions": self.transactions,
+            "commits": self.commits,
             # Demands wait for the database only; votes also for Telegram's answer to answerCallbackQuery.
             "by_kind": {
                 kind: {"p50_ms": _rounded(self.percentile(0.50, kind)), "p99_ms": _rounded(self.percentile(0.99, kind))}
@@ -678,6 +682,8 @@ async def feed(
     finished_before = len(meter.finished)
     errors_before = meter.errors
     cpu_before, sandbox_before = time.process_time(), process_cpu_s(meter.sandbox_pid)
+    store = application.bot_data.get("store")
+    writes_before = (store.db.transactions, store.db.commits) if store is not None else None
     started = time.perf_counter()
     deadline = started + PHASE_TIMEOUT_S
     index = 0
@@ -706,6 +712,9 @@ async def feed(
     await meter.wait(lambda: len(meter.finished) - finished_before >= len(raws), deadline)
     phase = Phase(name, updates=len(raws), errors=meter.errors - errors_before)
     phase.bot_cpu_s = time.process_time() - cpu_before
+    if writes_before is not None:
+        phase.transactions = store.db.transactions - writes_before[0]
+        phase.commits = store.db.commits - writes_before[1]
     sandbox_after = process_cpu_s(meter.sandbox_pid)
     if sandbox_before is not None and sandbox_after is not None:
         phase.sandbox_cpu_s = sandbox_after - sandbox_before
@@ -784,7 +793,8 @@ async def run_phases(
             progress(
                 f"  {name}: {summary['updates']} updates in {summary['seconds']} s, {summary['updates_per_s']}/s, "
                 f"p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms, errors {summary['errors']}, "
-                f"cores busy: bot {summary['bot_core_busy']}, sandbox {summary['sandbox_core_busy']}"
+                f"cores busy: bot {summary['bot_core_busy']}, sandbox {summary['sandbox_core_busy']}, "
+                f"transactions {summary['transactions']} in {summary['commits']} commits"
             )
         return phases
     finally:

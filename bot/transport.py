@@ -21,6 +21,8 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.keepalive import ConnectionPool, Server
+
 
 class AiohttpRequest(BaseRequest):
     """A BaseRequest on one aiohttp session with a pool of keep-alive connections."""
@@ -42,6 +44,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._pool: ConnectionPool | None = None  # JSON requests without a proxy (bot/keepalive.py)
         self._proxies: dict[tuple[str, str], str | None] = {}
         self._headers = {"User-Agent": self.USER_AGENT}
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
@@ -64,11 +67,16 @@ class AiohttpRequest(BaseRequest):
             # Not trust_env: aiohttp would then read ~/.netrc and the proxy variables in a thread
             # for every request; the proxy is looked up once per server instead (_proxy_for).
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._pool_size))
+        if self._pool is None:
+            self._pool = ConnectionPool(self._pool_size, self.USER_AGENT)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        if self._pool is not None:
+            self._pool.close()
+        self._pool = None
 
     async def do_request(
         self,
@@ -97,9 +105,22 @@ class AiohttpRequest(BaseRequest):
                 body, headers = _form(request_data), self._headers
             else:  # JSON with the parameters' own types (a form would quote each value: slower)
                 body = json.dumps(request_data.parameters).encode()
+        proxy = self._proxy_for(url)
+        if not files and proxy is None and method == "POST" and self._pool is not None:
+            server, target = _server_of(url)
+            if server is not None:
+                answer_s = None if read is None or write is None else read + write
+                try:
+                    return await self._pool.post(
+                        server, target, body or b"", connect_s=connect, pool_s=pool, answer_s=answer_s
+                    )
+                except TimeoutError as exc:
+                    raise TimedOut from exc
+                except OSError as exc:  # ConnectionLost is one, and so are refused connections and TLS errors
+                    raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
         try:
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy_for(url)
+                method, url, data=body, headers=headers, timeout=timeout, proxy=proxy
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors
@@ -121,6 +142,17 @@ def _timeout(
         sock_connect=connect,
         sock_read=read,
     )
+
+
+@lru_cache(maxsize=256)
+def _server_of(url: str) -> tuple[Server | None, str]:
+    """The server a URL names and the request target on it; no server for what is not plain http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        return None, ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Server(parts.scheme, parts.hostname, port), target
 
 
 def _form(request_data: RequestData) -> aiohttp.FormData:

@@ -210,6 +210,9 @@ class Database:
         self._batch: asyncio.Future[None] | None = None  # the open transaction's COMMIT, when one is open
         self._committer: asyncio.Task[None] | None = None
         self._checkpointer: Checkpointer | None = None
+        # How many write transactions, and the COMMITs that made them durable (group commit).
+        self.transactions = 0
+        self.commits = 0
 
     @classmethod
     async def open(cls, path: str | Path, secret_key: bytes) -> Database:
@@ -262,6 +265,7 @@ class Database:
                 if self._committer is None or self._committer.done():
                     self._committer = asyncio.create_task(self._commit_when_free(), name="database-commit")
             await self.conn.execute("RELEASE writer")
+            self.transactions += 1
         # Shielded: a writer cancelled while it waits does not cancel the COMMIT of the others.
         await asyncio.shield(batch)
         if handling is not None:
@@ -317,6 +321,7 @@ class Database:
             self._fail(exc)
             return
         self._batch = None
+        self.commits += 1
         if not batch.done():
             batch.set_result(None)
 

@@ -1,0 +1,184 @@
+"""Bot API requests with a JSON body over kept-alive HTTP/1.1 connections, at a third of aiohttp's cost.
+
+A vote press is answered by a request (answerCallbackQuery), and at a thousand updates a second
+half of them are presses: aiohttp spends 300-380 µs of the core on each request here, most of it in
+its generality (cookies, redirects, proxies, tracing, a timer per timeout, URL objects), which the
+Bot API never uses. These connections do only what a Bot API call is: a POST with a JSON body to one
+server, the answer read by httptools (the parser uvicorn uses), the connection kept for the next
+call: about 140 µs (docs/benchmarks.md, "Ingest"). Uploads and servers behind a proxy stay with
+aiohttp (bot/transport.py).
+
+A connection idle in the pool may have been closed by the server meanwhile; a request that finds
+it closed before any byte of the answer came is sent again, once, on a new connection, as browsers
+and urllib3 do (the server cannot have answered it, and Telegram closes idle connections without
+reading what comes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import weakref
+from dataclasses import dataclass
+
+import httptools
+
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # far above any Bot API answer (getUpdates: 100 updates)
+
+
+class ConnectionLost(ConnectionError):
+    """The server closed the connection or broke the answer off."""
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection, one request at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.answer: asyncio.Future[tuple[int, bytes]] | None = None
+        self.received = 0  # bytes of the answer so far
+        self.body: list[bytes] = []
+        self.closed = False
+        self.reusable = False
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        if self.answer is None or self.received > MAX_ANSWER_BYTES:
+            self._fail(ConnectionLost("the server sent more than an answer"))
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(ConnectionLost(f"the answer could not be read: {type(exc).__name__}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._fail(ConnectionLost("the server closed the connection"))
+
+    # httptools' callbacks
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        answer, self.answer = self.answer, None
+        self.reusable = self.parser.should_keep_alive()
+        if answer is not None and not answer.done():
+            answer.set_result((self.parser.get_status_code(), b"".join(self.body)))
+
+    # the request
+    def send(self, request: bytes) -> asyncio.Future[tuple[int, bytes]]:
+        assert self.transport is not None
+        self.answer = asyncio.get_running_loop().create_future()
+        self.received, self.body, self.reusable = 0, [], False
+        self.parser = httptools.HttpResponseParser(self)
+        self.transport.write(request)
+        return self.answer
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def _fail(self, error: Exception) -> None:
+        answer, self.answer = self.answer, None
+        if answer is not None and not answer.done():
+            answer.set_exception(error)
+        self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def host_header(self) -> bytes:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return (host if self.port == default else f"{host}:{self.port}").encode("idna")
+
+
+class ConnectionPool:
+    """Kept-alive connections to the Bot API servers, at most `size` at once."""
+
+    def __init__(self, size: int, user_agent: str) -> None:
+        self._idle: dict[Server, list[_Connection]] = {}
+        self._slots = asyncio.Semaphore(size)
+        self._user_agent = user_agent.encode()
+        self._ssl: ssl.SSLContext | None = None
+        self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()
+
+    async def post(
+        self,
+        server: Server,
+        target: str,
+        body: bytes,
+        *,
+        connect_s: float | None,
+        pool_s: float | None,
+        answer_s: float | None,
+    ) -> tuple[int, bytes]:
+        """POST `body` (JSON) to `target` on `server`: the answer's status and body. Raises TimeoutError
+        when a limit passes, ConnectionLost or OSError when the answer does not come."""
+        head = b"POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nContent-Type: application/json\r\n"
+        request = head % (target.encode(), server.host_header, self._user_agent)
+        request += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        async with asyncio.timeout(pool_s):
+            await self._slots.acquire()
+        try:
+            for attempt in (1, 2):
+                connection = await self._connection(server, connect_s)
+                reused = connection.reusable
+                try:
+                    async with asyncio.timeout(answer_s):
+                        status, answer = await connection.send(request)
+                except ConnectionLost:
+                    if reused and attempt == 1 and connection.received == 0:
+                        continue  # closed while idle: the server never read the request
+                    raise
+                except BaseException:
+                    connection.close()  # a timeout or a cancellation: what comes on it later is no answer
+                    raise
+                if connection.reusable and not connection.closed:
+                    self._idle.setdefault(server, []).append(connection)
+                else:
+                    connection.close()
+                return status, answer
+            raise AssertionError("unreachable")
+        finally:
+            self._slots.release()
+
+    async def _connection(self, server: Server, connect_s: float | None) -> _Connection:
+        idle = self._idle.get(server)
+        while idle:
+            connection = idle.pop()
+            if not connection.closed:
+                return connection
+        loop = asyncio.get_running_loop()
+        tls = self._tls() if server.scheme == "https" else None
+        async with asyncio.timeout(connect_s):
+            _transport, connection = await loop.create_connection(
+                _Connection, server.host, server.port, ssl=tls, server_hostname=server.host if tls else None
+            )
+        self._open.add(connection)
+        connection.reusable = False  # a new connection: a failure on it is no stale keep-alive
+        return connection
+
+    def _tls(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
+        return self._ssl
+
+    def close(self) -> None:
+        for connection in self._open:
+            with contextlib.suppress(Exception):
+                connection.close()
+        self._open.clear()
+        self._idle.clear()
