@@ -21,11 +21,12 @@ supergroup with three members and the decision's message with its vote buttons; 
 then made by the sandbox itself (a member's `/demand ...` message, a member's press of a vote
 button: a real callback query the bot must answer), so the bot gets exactly what getUpdates would
 have given it. The updates are handed to `application.update_queue` rather than through long
-polling, so that the moment each update enters the bot is known; turning JSON into an `Update`
-(what getUpdates' answer goes through) is done right there and counted. The bot's queue is its
-durable inbox (bot/inbox.py): like the poller (bot/polling.py), the feeder hands it a batch at a
-time (`Inbox.receive`: kept, sealed, in one transaction, then queued), so keeping the updates is
-measured too; the echo bot has no inbox and gets each update with `put_nowait`.
+polling, so that the moment each update enters the bot is known. The bot's queue is its durable
+inbox (bot/inbox.py): like the poller (bot/polling.py), the feeder hands it the JSON a batch at a
+time (`Inbox.receive_sent`: each update read, as a fast update (bot/fast_updates.py) or PTB's
+`Update`, then kept, sealed, in one transaction, then queued), so reading and keeping the updates
+are measured too; the echo bot has no inbox and gets each update as PTB's `Update` (made by the
+feeder, counted) with `put_nowait`.
 
 Each update goes to an active committee picked at random; a share `votes` of them are vote
 presses (a random choice of the consensus rule, by one of three members, on the committee's open
@@ -662,17 +663,18 @@ async def feed(
     window: int | None = None,
     rate: float | None = None,
 ) -> Phase:
-    """Hand `raws` to the application (as `Update`s with ids from `first_id`) and wait for all.
+    """Hand `raws` to the application (with update ids from `first_id`) and wait for all.
 
     With `window`: as fast as the bot finishes them, at most `window` unfinished at once. With
     `rate`: on a fixed schedule of `rate` per second, whatever the bot's progress (an update
     that is due while the loop is busy goes in as soon as the feeder runs again).
 
     The bot's queue is its durable inbox (bot/inbox.py): there the updates go in as the poller
-    (bot/polling.py) hands them over, a batch at a time through `receive`, which keeps the batch
-    in one transaction before queueing it: with `window`, what getUpdates would answer (up to
-    BATCH of those the window lets in); with `rate`, whatever is due at that moment (up to BATCH).
-    A queue with no `receive` (the echo bot has no inbox) gets each update with `put_nowait`."""
+    (bot/polling.py) hands them over, a batch of JSON at a time through `receive_sent`, which
+    reads the updates and keeps the batch in one transaction before queueing it: with `window`, what
+    getUpdates would answer (up to BATCH of those the window lets in); with `rate`, whatever is due
+    at that moment (up to BATCH). A queue with no `receive_sent` (the echo bot has no inbox) gets
+    each update as PTB's `Update` with `put_nowait`."""
     from telegram import Update
 
     queue = application.update_queue
