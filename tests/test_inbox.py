@@ -179,3 +179,19 @@ def test_an_update_round_trips_through_its_sealed_payload():
     }
     update = Update.de_json(raw, None)
     assert Update.de_json(update.to_dict(), None).to_dict() == update.to_dict()
+
+
+async def test_a_kept_update_that_can_no_longer_be_read_does_not_stop_the_bot(movement: Movement):
+    """Kept by a version that could read it (a newer python-telegram-bot may read less): at start it
+    is marked handled and skipped, logged by its id, and the bot starts and handles what comes next."""
+    _council, _, [(chat, admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
+    unreadable = {"update_id": 987654, "message": {"message_id": 1, "date": 0, "chat": "Canary kept"}}
+    store = movement.store
+    async with store.db.transaction() as tx:
+        await store.inbox.keep(tx, [(unreadable["update_id"], unreadable)], now=0)
+
+    await movement.restart(None)
+    assert await movement.query("SELECT update_ct FROM inbox WHERE update_id = ?", 987654) == [(None,)]
+    recorded = await movement.say(chat, admin, "/demand Handled after the one that could not be read")
+    assert "is recorded" in recorded["text"]
+    assert not movement.errors
