@@ -153,3 +153,47 @@ async def test_chunked_answers_errors_and_connection_close_are_read(serve, reque
     assert await request_.post(f"{server.url}/getMe") is True  # answered with Connection: close
     assert await request_.post(f"{server.url}/getMe") is True  # so this one opens a new connection
     assert server.connections == 2
+
+
+async def test_a_server_whose_certificate_is_not_trusted_is_refused(tmp_path, request_: AiohttpRequest):
+    """The token travels in every request's path: a TLS server the system's authorities do not vouch
+    for (here self-signed) gets no request, whichever client would send it."""
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server = Server(lambda n, _: answer())
+    listening = await asyncio.start_server(server.handle, "127.0.0.1", 0, ssl=context)
+    port = listening.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(NetworkError, match=r"(?i)certificate"):  # a JSON call: the kept-alive connections
+            await request_.post(f"https://localhost:{port}/bot123:abc/getMe")
+        with pytest.raises(NetworkError, match=r"(?i)certificate"):  # a GET (a file's download): aiohttp
+            await request_.retrieve(f"https://localhost:{port}/file/bot123:abc/photo.png")
+    finally:
+        listening.close()
+    assert server.requests == []
