@@ -36,7 +36,7 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
+        self.parser: httptools.HttpResponseParser | None = None  # a new one for each answer
         self.answer: asyncio.Future[tuple[int, bytes]] | None = None
         self.received = 0  # bytes of the answer so far
         self.body: list[bytes] = []
@@ -49,7 +49,7 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.received += len(data)
-        if self.answer is None or self.received > MAX_ANSWER_BYTES:
+        if self.answer is None or self.parser is None or self.received > MAX_ANSWER_BYTES:
             self._fail(ConnectionLost("the server sent more than an answer"))
             return
         try:
@@ -67,6 +67,7 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         answer, self.answer = self.answer, None
+        assert self.parser is not None  # it is the parser calling
         self.reusable = self.parser.should_keep_alive()
         if answer is not None and not answer.done():
             answer.set_result((self.parser.get_status_code(), b"".join(self.body)))
@@ -135,7 +136,7 @@ class ConnectionPool:
         try:
             for attempt in (1, 2):
                 connection = await self._connection(server, connect_s)
-                reused = connection.reusable
+                reused = connection.reusable  # kept from an earlier answer, not new
                 try:
                     async with asyncio.timeout(answer_s):
                         status, answer = await connection.send(request)
@@ -168,7 +169,6 @@ class ConnectionPool:
                 _Connection, server.host, server.port, ssl=tls, server_hostname=server.host if tls else None
             )
         self._open.add(connection)
-        connection.reusable = False  # a new connection: a failure on it is no stale keep-alive
         return connection
 
     def _tls(self) -> ssl.SSLContext:

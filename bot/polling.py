@@ -84,16 +84,15 @@ class Poller:
         if self._offset is not None:
             try:
                 await self._get_updates(limit=1, poll_s=0)
-            except (TelegramError, ValueError) as exc:
+            except TelegramError as exc:
                 log.warning("polling: could not confirm the last updates at stop (%s)", type(exc).__name__)
 
-    async def _get_updates(self, *, limit: int | None = None, poll_s: int) -> list[dict[str, Any]]:
+    async def _get_updates(self, *, limit: int | None = None, poll_s: int) -> list[dict[str, Any]] | None:
+        """The updates of getUpdates' answer; None if it holds no list of them."""
         result = await self._request.get_updates(
             self._bot.base_url, offset=self._offset, limit=limit, poll_s=poll_s, allowed_updates=self._allowed_updates
         )
-        if not isinstance(result, list):
-            raise ValueError("getUpdates answered with no list of updates")
-        return [update for update in result if isinstance(update, dict)]
+        return [update for update in result if isinstance(update, dict)] if isinstance(result, list) else None
 
     async def _run(self) -> None:
         while True:
@@ -113,8 +112,6 @@ class Poller:
                 log.warning("polling: getUpdates failed (%s); trying again", type(exc).__name__)
                 await self._wait()
                 continue
-            except ValueError:
-                sent = None
             last = max((raw["update_id"] for raw in sent or () if type(raw.get("update_id")) is int), default=None)
             if sent is None or (sent and last is None):  # the loop must not end on an answer it cannot read
                 log.error("polling: getUpdates gave an answer that could not be read; trying again")

@@ -18,7 +18,7 @@ from bot.context import AsambleaContext
 from bot.i18n import gettext_for
 from domain.audit import Kind, Role
 from domain.committees import RegistrationRefused, Status, decide
-from handlers.audit import acting_person
+from handlers.audit import acting_person, record_council
 from handlers.common import (
     answer_query,
     chat_language,
@@ -65,15 +65,7 @@ async def council_command(update: Update, context: AsambleaContext) -> None:
                 linked_by=user.id if user else None,
                 now=context.now(),
             )
-            await store.audit.record(
-                tx,
-                kind=Kind.COUNCIL_LINKED,
-                role=Role.COUNCIL_DELEGATE,
-                region=region,
-                council_id=council.id,
-                by=acting_person(update),
-                at=context.now(),
-            )
+            await record_council(tx, context, council, Kind.COUNCIL_LINKED, by=acting_person(update))
             # Committees that waited for a council in this area get their request now.
             linked = await store.councils.linked_regions(tx)
             waiting = await store.committees.pending_in(

@@ -287,8 +287,8 @@ async def vote_button(update: Update, context: AsambleaContext) -> None:
     _ = await translator(update, context)
     query = update.callback_query
     press = Press(query.get_bot(), query.id, update.effective_chat.id, update.effective_user.id)
-    seen = member_seen(update, context)
-    await take_voice(context, _, press, query.data, seen, lambda: update_is_from_member(update, context))
+    ask = None if member_seen(update, context) else lambda: update_is_from_member(update, context)
+    await take_voice(context, _, press, query.data, ask)
 
 
 async def vote_pressed(update: ChatPress, context: AsambleaContext) -> None:
@@ -300,11 +300,7 @@ async def vote_pressed(update: ChatPress, context: AsambleaContext) -> None:
         return
     _ = gettext_for(await language_in_chat(context, update.chat_id))
     press = Press(context.bot, update.query_id, update.chat_id, update.user_id)
-    await take_voice(context, _, press, update.data, True, lambda: is_member(update, context))
-
-
-async def is_member(update: ChatPress, context: AsambleaContext) -> bool | None:
-    return await update_is_from_member(update.full(context.bot), context)
+    await take_voice(context, _, press, update.data, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,11 +321,10 @@ async def take_voice(
     _: Gettext,
     press: Press,
     data: str | None,
-    seen: bool,
-    is_member: Callable[[], Awaitable[bool | None]],
+    ask_member: Callable[[], Awaitable[bool | None]] | None,
 ) -> None:
-    """The voice of a press, if it may be taken; the press answered either way. `seen`: the person
-    was found in the group lately (`member_seen`); otherwise `is_member` asks Telegram."""
+    """The voice of a press, if it may be taken; the press answered either way. `ask_member` asks
+    Telegram whether the person is in the group; None: they were found there lately (`member_seen`)."""
     store = context.store
     try:
         decision_id, round_text, choice_text = (data or "").removeprefix(VOTE_PREFIX).split(":")
@@ -348,7 +343,7 @@ async def take_voice(
             problem = NOT_A_MEMBER  # a button copied into another chat
         return decision, previous, problem
 
-    if seen:
+    if ask_member is None:
         # The usual press, by a member seen lately (no request to Telegram to wait for): the same
         # checks, and the voice recorded, in one transaction.
         async with store.db.transaction() as tx:
@@ -362,7 +357,7 @@ async def take_voice(
     async with store.db.read() as conn:
         decision, previous, problem = await checked(conn)
     if problem is None:
-        member = await is_member()
+        member = await ask_member()
         if member is None:
             problem = N_("I could not check that you are in this group; try again in a moment.")
         elif not member:
