@@ -271,6 +271,19 @@ class Database:
         if handling is not None:
             handling.marked = True
 
+    async def rebuild(self) -> None:
+        """VACUUM: write the file anew from the rows that are live now.
+
+        `secure_delete` zeroes a deleted row where it lies, but not the copies SQLite left behind:
+        when a b-tree page is rebuilt (a row that grew, a split), the free space between its cell
+        pointers and its cells keeps whatever was there, rows since moved to another page or
+        rewritten included, and deleting them later zeroes only their current place. Only a
+        rebuild clears those. Every writer waits meanwhile (a few seconds for a file of hundreds
+        of megabytes here), so it runs after the daily purge, in a quiet hour, and after a wipe."""
+        async with self._lock:
+            await self._commit()
+            await self.conn.in_thread("VACUUM")
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         """Exclusive use of the connection for reads: they see every writer that has finished its

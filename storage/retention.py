@@ -43,8 +43,10 @@ A row's id may be given again once every newer row of its table is gone too (SQL
 largest id plus one), so a demand number can come back after a quiet retention period.
 
 Rows go in batches, each its own short transaction, so handlers wait for at most one batch;
-`secure_delete` (storage/database.py) overwrites them with zeros, and `truncate_wal` then empties
-the write-ahead log, where earlier copies of their pages would otherwise linger until overwritten.
+`secure_delete` (storage/database.py) overwrites them with zeros where they lie. Then `scrub`
+rebuilds the file (VACUUM: copies a b-tree balance left in pages' free space go, those of rows
+deleted or rewritten during the day too) and empties the write-ahead log, where earlier copies of
+the pages would otherwise linger until overwritten.
 """
 
 from __future__ import annotations
@@ -195,7 +197,7 @@ class LastRun:
 async def purge(db: Database, *, now: int, retention_days: int) -> dict[str, int]:
     """Delete what is older than the retention period, rule by rule; rows deleted per table.
 
-    Records the run (`last_run`) and empties the write-ahead log afterwards."""
+    Records the run (`last_run`) and scrubs the files afterwards (`scrub`)."""
     old = cutoff(now, retention_days)
     params = {
         "cutoff": old,
@@ -215,7 +217,7 @@ async def purge(db: Database, *, now: int, retention_days: int) -> dict[str, int
                    purged = excluded.purged""",
             (now, old, sum(counts.values())),
         )
-    await truncate_wal(db.path)
+    await scrub(db)
     return counts
 
 
@@ -254,6 +256,14 @@ async def last_run(conn: aiosqlite.Connection) -> LastRun | None:
     async with conn.execute("SELECT ran_at, cutoff, purged FROM retention_runs WHERE id = 1") as cursor:
         row = await cursor.fetchone()
     return LastRun(*row) if row else None
+
+
+async def scrub(db: Database) -> bool:
+    """Leave in the database's files only what is live: the file rebuilt (`Database.rebuild`),
+    then the write-ahead log, which holds the rebuild and the pages before it, copied in and cut to
+    nothing. False if the log could not be cut now (the next purge tries again)."""
+    await db.rebuild()
+    return await truncate_wal(db.path)
 
 
 async def truncate_wal(path: Path) -> bool:
