@@ -261,9 +261,15 @@ async def last_run(conn: aiosqlite.Connection) -> LastRun | None:
 async def scrub(db: Database) -> bool:
     """Leave in the database's files only what is live: the file rebuilt (`Database.rebuild`),
     then the write-ahead log, which holds the rebuild and the pages before it, copied in and cut to
-    nothing. False if the log could not be cut now (the next purge tries again)."""
-    await db.rebuild()
-    return await truncate_wal(db.path)
+    nothing. False if either could not be done now (the next purge tries again); the log is cut
+    even when the rebuild failed (a full disk: it needs room for a copy of the database)."""
+    try:
+        await db.rebuild()
+        rebuilt = True
+    except sqlite3.Error as exc:
+        log.warning("retention: the database file could not be rebuilt now (%s); the next purge tries again", exc)
+        rebuilt = False
+    return await truncate_wal(db.path) and rebuilt
 
 
 async def truncate_wal(path: Path) -> bool:

@@ -11,6 +11,7 @@ leaves copies behind (the last test): the first two would fail without it."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,3 +150,20 @@ async def test_without_the_rebuild_the_churn_leaves_copies_behind(store: Store, 
     seen = await churn(store, [zhanaozen], [OLD, RECENT])
     await purge(store.db, now=NOW, retention_days=RETENTION_DAYS)
     assert lingering(store.db.path, seen.dead(seen.rows(before=RECENT))) > 0
+
+
+async def test_a_rebuild_that_fails_still_cuts_the_log(store: Store, monkeypatch: pytest.MonkeyPatch, caplog):
+    """A full disk (VACUUM needs room for a copy of the database): the purge is done, the log is
+    cut, the failure is logged, and scrub says it did not finish (the next purge tries again)."""
+
+    async def no_room() -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    [zhanaozen] = await committees(store, "Zhanaozen oil workers")
+    await churn(store, [zhanaozen], [OLD])
+    monkeypatch.setattr(store.db, "rebuild", no_room)
+    counts = await purge(store.db, now=NOW, retention_days=RETENTION_DAYS)
+    assert counts["outbox"] == MESSAGES and await outbox_rows(store) == 0
+    assert raw_files(store.db.path)[f"{store.db.path.name}-wal"] == b""
+    assert "could not be rebuilt now (database or disk is full)" in caplog.text
+    assert not await scrub(store.db)
