@@ -567,6 +567,7 @@ class Phase:
     kinds: list[str] = field(default_factory=list)  # each update's kind ("message", "callback_query")
     transactions: int | None = None  # the bot's write transactions during the phase
     commits: int | None = None  # and the COMMITs that made them durable
+    gc_pauses_ms: list[float] = field(default_factory=list)  # the garbage collector's, each
 
     @property
     def updates_per_s(self) -> float:
@@ -597,6 +598,11 @@ class Phase:
                 for kind in sorted(set(self.kinds))
             },
             "errors": self.errors,
+            # Python's cyclic garbage collector stops everything while it runs, so its pauses add
+            # to the latencies of the updates waiting meanwhile.
+            "gc_pauses": len(self.gc_pauses_ms),
+            "gc_max_ms": round(max(self.gc_pauses_ms), 3) if self.gc_pauses_ms else 0.0,
+            "gc_total_ms": round(sum(self.gc_pauses_ms), 3),
             # How busy each core was: near 1.0 for the bot's means the bot was the limit.
             "bot_core_busy": round(self.bot_cpu_s / self.seconds, 3) if self.seconds else None,
             "sandbox_core_busy": round(self.sandbox_cpu_s / self.seconds, 3)
@@ -625,6 +631,15 @@ class Meter:
         self.errors = 0
         self.changed = asyncio.Event()
         self.sandbox_pid = sandbox_pid
+        self.gc_pauses_ms: list[float] = []
+        self._gc_started = 0.0
+
+    def on_gc(self, phase: str, _info: dict[str, int]) -> None:
+        """A `gc.callbacks` entry: how long each collection stopped the process."""
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pauses_ms.append((time.perf_counter() - self._gc_started) * 1000.0)
 
     def attach(self, application: Any) -> None:
         from telegram import Update
@@ -682,6 +697,7 @@ async def feed(
     bot = application.bot
     ids = range(first_id, first_id + len(raws))
     finished_before = len(meter.finished)
+    gc_before = len(meter.gc_pauses_ms)
     errors_before = meter.errors
     cpu_before, sandbox_before = time.process_time(), process_cpu_s(meter.sandbox_pid)
     store = application.bot_data.get("store")
@@ -714,6 +730,7 @@ async def feed(
     await meter.wait(lambda: len(meter.finished) - finished_before >= len(raws), deadline)
     phase = Phase(name, updates=len(raws), errors=meter.errors - errors_before)
     phase.bot_cpu_s = time.process_time() - cpu_before
+    phase.gc_pauses_ms = meter.gc_pauses_ms[gc_before:]
     if writes_before is not None:
         phase.transactions = store.db.transactions - writes_before[0]
         phase.commits = store.db.commits - writes_before[1]
@@ -768,6 +785,7 @@ async def run_phases(
     meter = Meter(sandbox_pid)
     meter.attach(application)
     await start()
+    gc.callbacks.append(meter.on_gc)
     try:
         phases: dict[str, Phase] = {}
         next_id = 1
@@ -796,10 +814,12 @@ async def run_phases(
                 f"  {name}: {summary['updates']} updates in {summary['seconds']} s, {summary['updates_per_s']}/s, "
                 f"p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms, errors {summary['errors']}, "
                 f"cores busy: bot {summary['bot_core_busy']}, sandbox {summary['sandbox_core_busy']}, "
-                f"transactions {summary['transactions']} in {summary['commits']} commits"
+                f"transactions {summary['transactions']} in {summary['commits']} commits, "
+                f"gc {summary['gc_pauses']} pauses (max {summary['gc_max_ms']} ms, total {summary['gc_total_ms']} ms)"
             )
         return phases
     finally:
+        gc.callbacks.remove(meter.on_gc)
         await stop()
 
 
