@@ -19,10 +19,11 @@ stored); names, usernames and texts in UTF-8, casefolded UTF-8, UTF-16-LE and UT
 tests/test_privacy.py covers small ids and their 4-byte forms.)
 
 Clear canaries never reach the disk, so after the purge the meaningful check is of what does:
-the clock jumps past `[privacy] retention_days`, the daily purge runs with its truncating
-checkpoint, and every 16-byte piece of every ciphertext of every purged row, and the pseudonyms
-of the people whose data was all old, must be gone from the database, -wal and -shm (they were
-all found there before the purge, so the scan sees them when they are there).
+the clock jumps past `[privacy] retention_days`, the daily purge runs with its rebuild of the
+file and its truncating checkpoint (storage/retention.scrub), and every 16-byte piece of every
+ciphertext of every purged row, and the pseudonyms of the people whose data was all old, must be
+gone from the database, -wal and -shm (they were all found there before the purge, so the scan
+sees them when they are there).
 
 Two paces are changed, as tests/test_permissions.py changes its own, because this test is about
 the disk and not about Telegram's limits: a group takes a message a second (`quick_groups`: the
@@ -654,7 +655,8 @@ def log_lines(path: Path, contains: str) -> int:
 
 
 async def purge_done(path: Path, before: int) -> None:
-    """Until the bot logs a purge after `before` of them (the log line follows the checkpoint)."""
+    """Until the bot logs a purge after `before` of them (the log line follows the rebuild and the
+    checkpoint)."""
     while True:
         if log_lines(path, "retention: purged") > before:
             return
