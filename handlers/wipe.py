@@ -37,7 +37,6 @@ from handlers.common import (
     update_is_from_delegate,
 )
 from storage.councils import Council
-from storage.retention import scrub
 from storage.wipe import WipedCommittee, wipe_committee
 
 log = logging.getLogger(__name__)
@@ -146,9 +145,8 @@ async def wipe_button(update: Update, context: AsambleaContext) -> None:
     forget(context.application, wiped)
     context.chat_data.clear()
     context.outbox.wake()
-    # No copy of the deleted rows stays in the file's free space nor in the write-ahead log
-    # (storage/retention.py).
-    context.application.create_task(scrub(store.db), name="wipe-scrub")
+    # No copy of the deleted rows stays in the file's free space nor in the write-ahead log.
+    context.application.create_task(store.db.scrub(), name="wipe-scrub")
     await answer_query(update, _("Wiped."))
     await query.edit_message_text(
         _(

@@ -64,6 +64,7 @@ PRAGMAS = (
 
 
 CHECKPOINT_EVERY_S = 1.0
+CHECKPOINT_TRIES = 20  # truncating checkpoints, each waiting up to a second for writers
 
 
 class WrongSecretKey(Exception):
@@ -284,6 +285,20 @@ class Database:
             await self._commit()
             await self.conn.in_thread("VACUUM")
 
+    async def scrub(self) -> bool:
+        """Leave in the files only what is live: the file rebuilt (`rebuild`), then the write-ahead
+        log, which holds the rebuild and the pages before it, copied in and cut to nothing. After the
+        daily purge (storage/retention.py) and a committee's wipe. False if either could not be done
+        now (the next purge tries again); the log is cut even when the rebuild failed (a full disk:
+        it needs room for a copy of the database)."""
+        try:
+            await self.rebuild()
+            rebuilt = True
+        except sqlite3.Error as exc:
+            log.warning("database: the file could not be rebuilt now (%s); the next purge tries again", exc)
+            rebuilt = False
+        return await truncate_wal(self.path) and rebuilt
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         """Exclusive use of the connection for reads: they see every writer that has finished its
@@ -368,6 +383,31 @@ class Checkpointer(threading.Thread):
         """Stop after the checkpoint under way, if any (blocking)."""
         self._stopping.set()
         self.join()
+
+
+async def truncate_wal(path: Path) -> bool:
+    """Copy the write-ahead log into the database and cut it to nothing, so that deleted rows do not
+    linger in it; on a connection of its own, waiting (a moment at a time) for writers to finish.
+    False if it could not (it tries again at the next purge)."""
+    return await asyncio.to_thread(_truncate_wal, path)
+
+
+def _truncate_wal(path: Path) -> bool:
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout = 1000")
+        for _attempt in range(CHECKPOINT_TRIES):
+            try:
+                busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.OperationalError as exc:  # locked: a writer or the other checkpointer
+                log.debug("database: the truncating checkpoint waits (%s)", exc)
+                busy = 1
+            if not busy:
+                return True
+        log.warning("database: the write-ahead log could not be truncated now; the next purge tries again")
+        return False
+    finally:
+        conn.close()
 
 
 def _owner_only(path: Path) -> None:

@@ -43,19 +43,16 @@ A row's id may be given again once every newer row of its table is gone too (SQL
 largest id plus one), so a demand number can come back after a quiet retention period.
 
 Rows go in batches, each its own short transaction, so handlers wait for at most one batch;
-`secure_delete` (storage/database.py) overwrites them with zeros where they lie. Then `scrub`
-rebuilds the file (VACUUM: copies a b-tree balance left in pages' free space go, those of rows
+`secure_delete` (storage/database.py) overwrites them with zeros where they lie. Then
+`Database.scrub` rebuilds the file (VACUUM: copies a b-tree balance left in pages' free space go, those of rows
 deleted or rewritten during the day too) and empties the write-ahead log, where earlier copies of
 the pages would otherwise linger until overwritten.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiosqlite
 
@@ -68,7 +65,6 @@ DAY_S = 24 * 3600
 # /verify misses count for an hour (handlers/verify.py); a day is plenty for any retention.
 VERIFY_MISSES_S = DAY_S
 BATCH = 500
-CHECKPOINT_TRIES = 20
 
 
 def cutoff(now: int, retention_days: int) -> int:
@@ -197,7 +193,7 @@ class LastRun:
 async def purge(db: Database, *, now: int, retention_days: int) -> dict[str, int]:
     """Delete what is older than the retention period, rule by rule; rows deleted per table.
 
-    Records the run (`last_run`) and scrubs the files afterwards (`scrub`)."""
+    Records the run (`last_run`) and scrubs the files afterwards (`Database.scrub`)."""
     old = cutoff(now, retention_days)
     params = {
         "cutoff": old,
@@ -217,7 +213,7 @@ async def purge(db: Database, *, now: int, retention_days: int) -> dict[str, int
                    purged = excluded.purged""",
             (now, old, sum(counts.values())),
         )
-    await scrub(db)
+    await db.scrub()
     return counts
 
 
@@ -256,42 +252,3 @@ async def last_run(conn: aiosqlite.Connection) -> LastRun | None:
     async with conn.execute("SELECT ran_at, cutoff, purged FROM retention_runs WHERE id = 1") as cursor:
         row = await cursor.fetchone()
     return LastRun(*row) if row else None
-
-
-async def scrub(db: Database) -> bool:
-    """Leave in the database's files only what is live: the file rebuilt (`Database.rebuild`),
-    then the write-ahead log, which holds the rebuild and the pages before it, copied in and cut to
-    nothing. False if either could not be done now (the next purge tries again); the log is cut
-    even when the rebuild failed (a full disk: it needs room for a copy of the database)."""
-    try:
-        await db.rebuild()
-        rebuilt = True
-    except sqlite3.Error as exc:
-        log.warning("retention: the database file could not be rebuilt now (%s); the next purge tries again", exc)
-        rebuilt = False
-    return await truncate_wal(db.path) and rebuilt
-
-
-async def truncate_wal(path: Path) -> bool:
-    """Copy the write-ahead log into the database and cut it to nothing, so that deleted rows do not
-    linger in it; on a connection of its own, waiting (a moment at a time) for writers to finish.
-    False if it could not (it tries again at the next purge)."""
-    return await asyncio.to_thread(_truncate_wal, path)
-
-
-def _truncate_wal(path: Path) -> bool:
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    try:
-        conn.execute("PRAGMA busy_timeout = 1000")
-        for _attempt in range(CHECKPOINT_TRIES):
-            try:
-                busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            except sqlite3.OperationalError as exc:  # locked: a writer or the other checkpointer
-                log.debug("retention: checkpoint waits (%s)", exc)
-                busy = 1
-            if not busy:
-                return True
-        log.warning("retention: the write-ahead log could not be truncated now; the next purge tries again")
-        return False
-    finally:
-        conn.close()

@@ -1,4 +1,4 @@
-"""What a delete leaves in SQLite's file, and the rebuild that clears it (storage/retention.scrub).
+"""What a delete leaves in SQLite's file, and the rebuild that clears it (storage/database.Database.scrub).
 
 `secure_delete` zeroes a deleted row where it lies. But a b-tree page that SQLite rebuilds (a row
 grew, a page split) keeps in its free space whatever was there before: rows since moved to another
@@ -18,17 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from storage import Store, retention
-from storage.retention import DAY_S, purge, scrub, truncate_wal
+from storage import Store
+from storage.retention import DAY_S, purge
 from storage.wipe import wipe_committee
 from tests.test_privacy import raw_files
-from tests.test_seized_disk import Needles, Scanner
+from tests.test_seized_disk import Needles, Scanner, pieces
 
 SECRET = b"s" * 40
 MESSAGES = 600
 REWRITES_PER_MESSAGE = 2
 PER_TRANSACTION = 50
-PIECE = 16  # bytes of a ciphertext looked for at once: random data, never found by chance
 SEED = 2022
 RETENTION_DAYS = 2
 OLD, RECENT, NOW = DAY_S, 9 * DAY_S, 10 * DAY_S  # the purge at NOW takes what was written before 8 days
@@ -48,8 +47,8 @@ class Churn:
     def rows(self, *, committee: int | None = None, before: int | None = None) -> set[int]:
         return {
             row
-            for row, (of, at) in self.of.items()
-            if (committee is None or of == committee) and (before is None or at < before)
+            for row, (to, at) in self.of.items()
+            if (committee is None or to == committee) and (before is None or at < before)
         }
 
 
@@ -106,11 +105,12 @@ async def committees(store: Store, *names: str) -> list[int]:
 
 
 def lingering(database: Path, sealed: list[bytes]) -> int:
-    """How many PIECE-byte pieces of the ciphertexts are in the database's files."""
+    """How many 16-byte pieces of the ciphertexts are in the database's files (as the seized-disk
+    test cuts them)."""
     needles = Needles()
     for n, blob in enumerate(sealed):
-        for start in range(0, len(blob) - PIECE + 1, PIECE):
-            needles.add(blob[start : start + PIECE], f"ciphertext {n} at {start}")
+        for k, piece in enumerate(pieces(blob)):
+            needles.add(piece, f"ciphertext {n}, piece {k}")
     return len(Scanner(needles).scan(raw_files(database)))
 
 
@@ -136,7 +136,7 @@ async def test_a_wipe_and_its_scrub_leave_no_copy_of_the_committee(store: Store)
         await wipe_committee(tx, store.db.crypto, zhanaozen, now=NOW)
     wiped = seen.rows(committee=zhanaozen)
     assert await outbox_rows(store) == MESSAGES - len(wiped)
-    assert await scrub(store.db)
+    assert await store.db.scrub()
     assert lingering(store.db.path, seen.dead(wiped)) == 0
 
 
@@ -145,7 +145,11 @@ async def test_without_the_rebuild_the_churn_leaves_copies_behind(store: Store, 
     write-ahead log, as it was before the rebuild, leaves pieces of rows rewritten or deleted.
     (Should SQLite ever clear that free space itself, this fails, and the tests above no longer
     show that the rebuild is needed.)"""
-    monkeypatch.setattr(retention, "scrub", lambda db: truncate_wal(db.path))
+
+    async def no_rebuild() -> None:
+        pass
+
+    monkeypatch.setattr(store.db, "rebuild", no_rebuild)
     [zhanaozen] = await committees(store, "Zhanaozen oil workers")
     seen = await churn(store, [zhanaozen], [OLD, RECENT])
     await purge(store.db, now=NOW, retention_days=RETENTION_DAYS)
@@ -166,4 +170,4 @@ async def test_a_rebuild_that_fails_still_cuts_the_log(store: Store, monkeypatch
     assert counts["outbox"] == MESSAGES and await outbox_rows(store) == 0
     assert raw_files(store.db.path)[f"{store.db.path.name}-wal"] == b""
     assert "could not be rebuilt now (database or disk is full)" in caplog.text
-    assert not await scrub(store.db)
+    assert not await store.db.scrub()

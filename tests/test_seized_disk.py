@@ -20,7 +20,7 @@ tests/test_privacy.py covers small ids and their 4-byte forms.)
 
 Clear canaries never reach the disk, so after the purge the meaningful check is of what does:
 the clock jumps past `[privacy] retention_days`, the daily purge runs with its rebuild of the
-file and its truncating checkpoint (storage/retention.scrub), and every 16-byte piece of every
+file and its truncating checkpoint (`Database.scrub`), and every 16-byte piece of every
 ciphertext of every purged row, and the pseudonyms of the people whose data was all old, must be
 gone from the database, -wal and -shm (they were all found there before the purge, so the scan
 sees them when they are there).
