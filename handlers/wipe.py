@@ -127,6 +127,7 @@ async def wipe_button(update: Update, context: AsambleaContext) -> None:
         wiped = None
         if current is not None and current.id == committee.id:  # not wiped by another press meanwhile
             wiped = await wipe_committee(tx, store.db.crypto, committee.id, now=context.now())
+            store.db.clear_caches()  # the committee, as kept in memory, goes too (storage/committees.py)
             # Without `by`: the wipe unlinks every person from the committee, its wiper too (storage/wipe.py).
             await store.audit.record(
                 tx,

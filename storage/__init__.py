@@ -51,9 +51,12 @@ class Store:
         db = await Database.open(path, secret_key)
         crypto = db.crypto
         demands = DemandRepository(crypto)
+        committees = CommitteeRepository(crypto)
+        db.keep_cache(committees.forget)
+        db.keep_cache(demands.forget)
         return cls(
             db=db,
-            committees=CommitteeRepository(crypto),
+            committees=committees,
             councils=CouncilRepository(crypto),
             chat_settings=ChatSettingsRepository(crypto),
             outbox=OutboxRepository(crypto),

@@ -214,6 +214,8 @@ class Database:
         # How many write transactions, and the COMMITs that made them durable (group commit).
         self.transactions = 0
         self.commits = 0
+        # What repositories keep in memory of the tables (`keep_cache`): emptied at every rollback.
+        self._caches: list[Callable[[], None]] = []
 
     @classmethod
     async def open(cls, path: str | Path, secret_key: bytes) -> Database:
@@ -299,6 +301,21 @@ class Database:
             rebuilt = False
         return await truncate_wal(self.path) and rebuilt
 
+    def keep_cache(self, clear: Callable[[], None]) -> None:
+        """A repository's cache of rows, emptied by `clear` whenever a rollback happens.
+
+        A cache may be filled inside a transaction, from rows that writer (or an earlier writer of
+        the same batch) changed; if that is rolled back, or the batch's COMMIT fails, the rows it
+        holds never existed. Rollbacks are rare (a writer's error, a failing disk), so emptying
+        every cache then costs nothing worth counting, and needs no bookkeeping of what was read when."""
+        self._caches.append(clear)
+
+    def clear_caches(self) -> None:
+        """Empty every repository's cache: after a rollback, or writes made outside the repositories
+        (a committee's wipe, the purge)."""
+        for clear in self._caches:
+            clear()
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         """Exclusive use of the connection for reads: they see every writer that has finished its
@@ -309,6 +326,7 @@ class Database:
     async def _undo(self, error: BaseException) -> None:
         """Roll back one writer's savepoint; if SQLite already rolled back everything (an I/O
         error, a full disk), the batch is lost and all its writers fail."""
+        self.clear_caches()
         try:
             if self.conn.in_transaction:
                 await self.conn.execute("ROLLBACK TO writer")
@@ -321,6 +339,7 @@ class Database:
         self._fail(error)
 
     def _fail(self, error: BaseException) -> None:
+        self.clear_caches()
         batch, self._batch = self._batch, None
         if batch is not None and not batch.done():
             batch.set_exception(RuntimeError(f"the transaction was rolled back: {error!r}"))

@@ -3,15 +3,18 @@
 The repeat check (`repeat_of`: is this the same demand as one the committee already has, by
 domain.demands.is_same) must not open and normalise a committee's hundred sealed texts for every
 submission. So each committee's texts are kept in memory in the form a fuzzy comparison needs
-(normalised words, sorted), for the most recently active committees, and checked against the
-table on each use (the committee's count of demands and its newest id: a demand added, merged
-away or removed elsewhere refills it). A C-speed prefilter picks the few texts that can be the
-same demand at all; only those are opened and compared with `is_same` itself, so the answer is
-exactly is_same's. Why the prefilter never drops a repeat: `is_same` needs a score of 95, and the
-score is the better of the texts' blend and 0.94 times their stems' blend (at most 94), so the
-blend of the words must reach 94.95; the blend is the mean of `token_sort_ratio` and
-`token_set_ratio` (at most 100), so `token_sort_ratio` must reach 89.9, and `token_sort_ratio` is
-`ratio` on the sorted words.
+(normalised words, sorted), for the most recently active committees, read once and then kept up
+to date by `add`. A C-speed prefilter picks the few texts that can be the same demand at all;
+only those are read again from the table (still the committee's, not merged away), opened and
+compared with `is_same` itself, so the answer is exactly is_same's, and a kept text whose demand
+has since gone (merged, purged, rolled back) costs a read, never a wrong answer. Those events
+empty the kept texts all the same (`forget`: merges and a council's statuses here, the purge and
+a wipe through `Database.clear_caches`, rollbacks through `Database.keep_cache`), so that they
+stay exact. Why the prefilter never drops a repeat: `is_same` needs a score of 95, and the score
+is the better of the texts' blend and 0.94 times their stems' blend (at most 94), so the blend
+of the words must reach 94.95; the blend is the mean of `token_sort_ratio` and `token_set_ratio`
+(at most 100), so `token_sort_ratio` must reach 89.9, and `token_sort_ratio` is `ratio` on the
+sorted words.
 """
 
 from __future__ import annotations
@@ -42,10 +45,8 @@ def comparison_key(text: str) -> str:
 
 @dataclass
 class _CommitteeTexts:
-    """A committee's demands as the repeat check needs them, and what they were read from."""
+    """A committee's demands (not merged away) as the repeat check needs them, oldest first."""
 
-    count: int
-    newest: int
     ids: list[int]
     keys: list[str]
 
@@ -102,11 +103,9 @@ class DemandRepository:
             ),
         )
         cached = self._texts.get(committee_id)
-        if cached is not None:  # checked against the table when next used: a rollback refills it
+        if cached is not None:  # a rollback empties the cache (`forget`)
             cached.ids.append(demand_id)
             cached.keys.append(comparison_key(text))
-            cached.count += 1
-            cached.newest = demand_id
             self._cached_texts += 1
         return Demand(id=demand_id, committee_id=committee_id, text=text, status="proposed", via=via, created_at=now)
 
@@ -129,17 +128,10 @@ class DemandRepository:
         return None
 
     async def _committee_texts(self, conn: aiosqlite.Connection, committee_id: int) -> _CommitteeTexts:
-        async with conn.execute(
-            "SELECT count(*), coalesce(max(id), 0) FROM demands WHERE committee_id = ? AND status != 'merged'",
-            (committee_id,),
-        ) as cursor:
-            count, newest = await cursor.fetchone()
         cached = self._texts.get(committee_id)
-        if cached is not None and (cached.count, cached.newest) == (count, newest):
+        if cached is not None:
             self._texts.move_to_end(committee_id)
             return cached
-        if cached is not None:
-            self._forget(committee_id)
         rows = await conn.execute_fetchall(
             "SELECT id, text_ct FROM demands WHERE committee_id = ? AND status != 'merged' ORDER BY id",
             (committee_id,),
@@ -148,12 +140,18 @@ class DemandRepository:
         keys = [
             comparison_key(self.crypto.open_text(row[1], table="demands", column="text_ct", row=row[0])) for row in rows
         ]
-        cached = _CommitteeTexts(count=count, newest=newest, ids=ids, keys=keys)
+        cached = _CommitteeTexts(ids=ids, keys=keys)
         self._texts[committee_id] = cached
         self._cached_texts += len(ids)
         while self._cached_texts > CACHED_TEXTS and len(self._texts) > 1:
             self._forget(next(iter(self._texts)))
         return cached
+
+    def forget(self) -> None:
+        """Empty the texts kept for the repeat check: a demand left them, or a transaction was
+        rolled back (storage/database.py)."""
+        self._texts.clear()
+        self._cached_texts = 0
 
     def _forget(self, committee_id: int) -> None:
         gone = self._texts.pop(committee_id, None)

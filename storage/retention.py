@@ -242,6 +242,8 @@ async def _purge_rule(db: Database, rule: Rule, params: dict[str, int]) -> int:
                 f"DELETE FROM {rule.table} WHERE {rule.key} IN ({marks}) AND ({rule.condition})", {**params, **named}
             )
             gone += cursor.rowcount
+            if cursor.rowcount:
+                db.clear_caches()  # a repository may keep a row just deleted (storage/committees.py)
         last = keys[-1]
         if len(keys) < BATCH:
             return gone

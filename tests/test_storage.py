@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.committees import Status
 from storage import Store, WrongSecretKey
 from storage.crypto import Crypto, DecryptionError
+from storage.retention import DAY_S, purge
 
 SECRET = b"s" * 40
 
@@ -53,6 +55,97 @@ async def test_a_failed_transaction_writes_nothing(tmp_path):
     async with store.db.read() as conn:
         assert await store.committees.by_chat(conn, -1) is None
     await store.close()
+
+
+async def committee_status(store: Store, chat_id: int) -> Status | None:
+    async with store.db.read() as conn:
+        committee = await store.committees.by_chat(conn, chat_id)
+    return committee.status if committee else None
+
+
+async def test_committees_kept_in_memory_follow_every_write_and_rollback(tmp_path):
+    """`by_chat` keeps what it read (storage/committees.py); what it serves is always what the table
+    holds: after a write, after a writer that read its own change and then failed, after a COMMIT
+    that failed, and after the purge deleted the committee."""
+    store = await Store.open(tmp_path / "k.sqlite3", SECRET)
+    try:
+        async with store.db.transaction() as tx:
+            committee = await store.committees.register(
+                tx, chat_id=-7, name="n", region="mangystau", kind="workplace", registered_by=5, now=1
+            )
+        assert await committee_status(store, -7) is Status.PENDING
+        assert await committee_status(store, -8) is None  # no committee there: kept too
+
+        async with store.db.transaction() as tx:
+            await store.committees.set_status(tx, committee.id, Status.ACTIVE, decided_by=6, now=2)
+        assert await committee_status(store, -7) is Status.ACTIVE
+
+        with pytest.raises(RuntimeError):
+            async with store.db.transaction() as tx:
+                await store.committees.set_status(tx, committee.id, Status.SUSPENDED, decided_by=6, now=3)
+                assert (await store.committees.by_chat(tx, -7)).status is Status.SUSPENDED  # read, and kept
+                raise RuntimeError("the writer fails after reading its own change")
+        assert await committee_status(store, -7) is Status.ACTIVE
+
+        async def failing(sql: str) -> None:
+            raise OSError("disk I/O error") if sql == "COMMIT" else None
+
+        healthy, store.db.conn.in_thread = store.db.conn.in_thread, failing
+        with pytest.raises(RuntimeError):
+            async with store.db.transaction() as tx:
+                await store.committees.set_status(tx, committee.id, Status.REJECTED, decided_by=6, now=4)
+                await store.committees.by_chat(tx, -7)
+        store.db.conn.in_thread = healthy
+        assert await committee_status(store, -7) is Status.ACTIVE
+
+        async with store.db.transaction() as tx:
+            await store.committees.set_status(tx, committee.id, Status.REJECTED, decided_by=6, now=5)
+        assert await committee_status(store, -7) is Status.REJECTED
+        await purge(store.db, now=400 * DAY_S, retention_days=30)  # a rejected committee is purged
+        assert await committee_status(store, -7) is None
+    finally:
+        await store.close()
+
+
+async def test_the_repeat_checks_texts_follow_rollbacks_and_merges(tmp_path):
+    """The texts kept for the repeat check (storage/demands.py) are not read from the table again on
+    their own: a demand added in a transaction that failed, or merged away, is no repeat."""
+    store = await Store.open(tmp_path / "r.sqlite3", SECRET)
+    try:
+        async with store.db.transaction() as tx:
+            committees = [
+                await store.committees.register(
+                    tx, chat_id=-n, name="n", region="mangystau", kind="workplace", registered_by=5, now=1
+                )
+                for n in (1, 2)
+            ]
+            ours = await store.demands.add(
+                tx, committee_id=committees[0].id, text="Free the arrested workers", via="group", submitted_by=5, now=1
+            )
+            theirs = await store.demands.add(
+                tx, committee_id=committees[1].id, text="Release the detained", via="group", submitted_by=6, now=1
+            )
+
+        async def repeat(text: str) -> int | None:
+            async with store.db.read() as conn:
+                return await store.demands.repeat_of(conn, committees[0].id, text)
+
+        assert await repeat("free the arrested workers!") == ours.id
+
+        with pytest.raises(RuntimeError):
+            async with store.db.transaction() as tx:
+                await store.demands.add(
+                    tx, committee_id=committees[0].id, text="Lower the price of gas", via="group", submitted_by=5, now=2
+                )
+                assert await store.demands.repeat_of(tx, committees[0].id, "Lower the price of gas") is not None
+                raise RuntimeError("the writer fails after its demand was added")
+        assert await repeat("Lower the price of gas") is None
+
+        async with store.db.transaction() as tx:
+            await store.programme.merge(tx, ours.id, theirs.id, now=3)
+        assert await repeat("Free the arrested workers") is None  # merged away: no longer the committee's own
+    finally:
+        await store.close()
 
 
 async def test_council_codes_work_once_and_expire(tmp_path):
