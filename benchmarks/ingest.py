@@ -905,6 +905,7 @@ async def measure(
 ) -> dict[str, Any]:
     if not 1 <= active <= committees:
         raise BenchError("--active must be between 1 and --committees")
+    from bot import collector
     from bot.app import build_application
     from bot.config import load_config
     from bot.credentials import Credentials
@@ -963,13 +964,13 @@ async def measure(
 
         bot_cpu = {min(harness.bot_cpus)} if harness.bot_cpus else None
         credentials = Credentials(bot_token=harness.token, secret_key=seeded.secret_key.encode())
-        # The prepared updates are millions of objects the bot would not have; set them aside from
-        # the garbage collector, which would otherwise walk them in every full collection.
-        gc.collect()
-        gc.freeze()
         with pinned(bot_cpu):
             progress(f"the bot, pinned to CPU {sorted(bot_cpu) if bot_cpu else 'any'}:")
             application = build_application(config, credentials, publish_menus=False)
+            # The garbage collector as `asamblea run` sets it once the bot is built (bot/collector.py),
+            # for both bots; it also sets aside the prepared updates, millions of objects the bot would
+            # not have, which every full collection would otherwise walk.
+            collector.settle()
             bot_phases = await run_phases(
                 application,
                 bot_updates,

@@ -189,6 +189,7 @@ def _check_config(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken
 
+    from bot import collector
     from bot.app import ALLOWED_UPDATES, build_application, run_polling
     from bot.logs import setup_logging
     from storage import WrongSecretKey
@@ -204,6 +205,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     setup_logging(args.log_level, secrets=(credentials.bot_token,))
     application = build_application(config, credentials)
+    collector.settle()  # everything is imported and built (bot/collector.py)
     try:
         if config.telegram.mode == "webhook":
             hook = config.telegram.webhook
