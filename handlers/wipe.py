@@ -37,7 +37,7 @@ from handlers.common import (
     update_is_from_delegate,
 )
 from storage.councils import Council
-from storage.wipe import WipedCommittee, wipe_committee
+from storage.wipe import WipedCommittee
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,7 @@ async def wipe_button(update: Update, context: AsambleaContext) -> None:
         current = await store.committees.by_chat(tx, update.effective_chat.id)
         wiped = None
         if current is not None and current.id == committee.id:  # not wiped by another press meanwhile
-            wiped = await wipe_committee(tx, store.db.crypto, committee.id, now=context.now())
-            store.db.clear_caches()  # the committee, as kept in memory, goes too (storage/committees.py)
+            wiped = await store.wipe_committee(tx, committee.id, now=context.now())
             # Without `by`: the wipe unlinks every person from the committee, its wiper too (storage/wipe.py).
             await store.audit.record(
                 tx,

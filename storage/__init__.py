@@ -25,6 +25,7 @@ from storage.inbox import InboxRepository
 from storage.outbox import OutboxRepository
 from storage.programme import ProgrammeRepository
 from storage.spread import SpreadRepository
+from storage.wipe import WipedCommittee, wipe_committee
 
 __all__ = ["Database", "DatabaseShredded", "Store", "WrongSecretKey"]
 
@@ -83,6 +84,13 @@ class Store:
         if council is not None:
             await self.councils.move_chat(tx, council.id, new_chat_id)
         await self.chat_settings.move_chat(tx, old_chat_id, new_chat_id)
+
+    async def wipe_committee(self, tx: aiosqlite.Connection, committee_id: int, *, now: int) -> WipedCommittee:
+        """`storage.wipe.wipe_committee`, and the committee and its demands gone from what the
+        repositories keep in memory too."""
+        wiped = await wipe_committee(tx, self.db.crypto, committee_id, now=now)
+        self.db.clear_caches()
+        return wiped
 
     async def close(self) -> None:
         await self.db.close()

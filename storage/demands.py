@@ -7,14 +7,14 @@ submission. So each committee's texts are kept in memory in the form a fuzzy com
 to date by `add`. A C-speed prefilter picks the few texts that can be the same demand at all;
 only those are read again from the table (still the committee's, not merged away), opened and
 compared with `is_same` itself, so the answer is exactly is_same's, and a kept text whose demand
-has since gone (merged, purged, rolled back) costs a read, never a wrong answer. Those events
-empty the kept texts all the same (`forget`: merges and a council's statuses here, the purge and
-a wipe through `Database.clear_caches`, rollbacks through `Database.keep_cache`), so that they
-stay exact. Why the prefilter never drops a repeat: `is_same` needs a score of 95, and the score
-is the better of the texts' blend and 0.94 times their stems' blend (at most 94), so the blend
-of the words must reach 94.95; the blend is the mean of `token_sort_ratio` and `token_set_ratio`
-(at most 100), so `token_sort_ratio` must reach 89.9, and `token_sort_ratio` is `ratio` on the
-sorted words.
+has since gone (merged, purged, rolled back) costs a read, never a wrong answer. So a merge or a
+council's status leaves the kept texts alone; they are emptied (`forget`) only when rows go for
+good, so that no copy outlives them in memory (the purge and a committee's wipe, through
+`Database.clear_caches`), and at a rollback (`Database.keep_cache`). Why the prefilter never
+drops a repeat: `is_same` needs a score of 95, and the score is the better of the texts' blend
+and 0.94 times their stems' blend (at most 94), so the blend of the words must reach 94.95; the
+blend is the mean of `token_sort_ratio` and `token_set_ratio` (at most 100), so
+`token_sort_ratio` must reach 89.9, and `token_sort_ratio` is `ratio` on the sorted words.
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ class DemandRepository:
         return cached
 
     def forget(self) -> None:
-        """Empty the texts kept for the repeat check: a demand left them, or a transaction was
-        rolled back (storage/database.py)."""
+        """Empty the texts kept for the repeat check: rows were deleted, or a transaction was rolled
+        back (storage/database.py)."""
         self._texts.clear()
         self._cached_texts = 0
 

@@ -63,7 +63,6 @@ class ProgrammeRepository:
     async def set_status(
         self, conn: aiosqlite.Connection, demand_id: int, status: str, *, now: int, adopted: bool = False
     ) -> None:
-        self.demands.forget()  # a status may take it out of the repeat check's texts
         await conn.execute(
             """UPDATE demands SET status = ?, updated_at = ?,
                    adopted_at = CASE WHEN ? THEN coalesce(adopted_at, ?) ELSE adopted_at END
@@ -73,7 +72,6 @@ class ProgrammeRepository:
 
     async def merge(self, conn: aiosqlite.Connection, demand_id: int, into_id: int, *, now: int) -> None:
         """Fold `demand_id` into `into_id`: its support (and anything merged into it) goes along."""
-        self.demands.forget()  # merged away: no longer one of its committee's texts
         await conn.execute(
             """INSERT OR IGNORE INTO demand_support (demand_id, committee_id, endorsed_at)
                SELECT ?, committee_id, endorsed_at FROM demand_support WHERE demand_id = ?""",

@@ -44,9 +44,9 @@ largest id plus one), so a demand number can come back after a quiet retention p
 
 Rows go in batches, each its own short transaction, so handlers wait for at most one batch;
 `secure_delete` (storage/database.py) overwrites them with zeros where they lie. Then
-`Database.scrub` rebuilds the file (VACUUM: copies a b-tree balance left in pages' free space go, those of rows
-deleted or rewritten during the day too) and empties the write-ahead log, where earlier copies of
-the pages would otherwise linger until overwritten.
+`Database.scrub` rebuilds the file (VACUUM: copies a b-tree balance left in pages' free space
+go, those of rows deleted or rewritten during the day too) and empties the write-ahead log,
+where earlier copies of the pages would otherwise linger until overwritten.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ async def committee_status(store: Store, chat_id: int) -> Status | None:
 async def test_committees_kept_in_memory_follow_every_write_and_rollback(tmp_path):
     """`by_chat` keeps what it read (storage/committees.py); what it serves is always what the table
     holds: after a write, after a writer that read its own change and then failed, after a COMMIT
-    that failed, and after the purge deleted the committee."""
+    that failed, after the purge deleted the committee, and after a committee's wipe."""
     store = await Store.open(tmp_path / "k.sqlite3", SECRET)
     try:
         async with store.db.transaction() as tx:
@@ -103,6 +103,15 @@ async def test_committees_kept_in_memory_follow_every_write_and_rollback(tmp_pat
         assert await committee_status(store, -7) is Status.REJECTED
         await purge(store.db, now=400 * DAY_S, retention_days=30)  # a rejected committee is purged
         assert await committee_status(store, -7) is None
+
+        async with store.db.transaction() as tx:
+            wiped = await store.committees.register(
+                tx, chat_id=-9, name="n", region="mangystau", kind="workplace", registered_by=5, now=401 * DAY_S
+            )
+        assert await committee_status(store, -9) is Status.PENDING
+        async with store.db.transaction() as tx:
+            await store.wipe_committee(tx, wiped.id, now=401 * DAY_S)
+        assert await committee_status(store, -9) is None  # neither its chat nor its name stays in memory
     finally:
         await store.close()
 
