@@ -719,14 +719,20 @@ async def feed(
         if receive is None:
             due = index + 1
         sent = [{"update_id": first_id + position, **raws[position]} for position in range(index, min(due, len(raws)))]
+        handed = time.perf_counter()  # the batch is handed over, as getUpdates' answer would be
+        for position, raw in enumerate(sent, start=index):
+            # On a schedule, from the moment the update was due: a bot that asks for the next batch
+            # late (the poller waits for the last one to be kept) leaves it waiting at Telegram.
+            meter.entered[raw["update_id"]] = started + position / rate if rate is not None else handed
         index += len(sent)
-        entered = time.perf_counter()  # the batch is handed over, as getUpdates' answer would be
-        for raw in sent:
-            meter.entered[raw["update_id"]] = entered
         if receive is None:
             queue.put_nowait(Update.de_json(sent[0], bot))
         else:
-            await receive(sent)  # as the poller hands them: read (bot/fast_updates.py), kept, queued
+            # As the poller: read (bot/fast_updates.py), kept and queued; the next getUpdates (which
+            # tells Telegram these arrived) only once they are on disk.
+            durable = await receive(sent)
+            if durable is not None:
+                await durable
     await meter.wait(lambda: len(meter.finished) - finished_before >= len(raws), deadline)
     phase = Phase(name, updates=len(raws), errors=meter.errors - errors_before)
     phase.bot_cpu_s = time.process_time() - cpu_before

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from telegram import Update
@@ -55,11 +55,13 @@ class Inbox(asyncio.Queue):
     async def put(self, item: Any) -> None:
         """PTB's webhook server puts each update here before it answers Telegram with 200."""
         if isinstance(item, Update):
-            await self.receive([item])
+            durable = await self.receive([item])
+            if durable is not None:
+                await durable
         else:
             await super().put(item)  # PTB's own signals, e.g. the one that stops the Application
 
-    async def receive_sent(self, sent: Sequence[dict[str, Any]]) -> None:
+    async def receive_sent(self, sent: Sequence[dict[str, Any]]) -> Awaitable[None] | None:
         """`receive` the updates of a getUpdates answer (bot/polling.py), as Telegram sent them. An
         update that cannot be read is left out (logged by its id, never by its content): asking for it
         again and again would stop every update after it."""
@@ -72,29 +74,37 @@ class Inbox(asyncio.Queue):
                 log.warning("inbox: update %s could not be read (%s); skipped", raw.get("update_id"), kind)
                 continue
             copies.append(raw)
-        await self.receive(updates, copies)
+        return await self.receive(updates, copies)
 
     def _read(self, raw: dict[str, Any]) -> object:
         if self._reader is None:
             raise RuntimeError("the inbox has no reader of updates")
         return self._reader.read(raw)
 
-    async def receive(self, updates: Sequence[Any], sent: Sequence[dict[str, Any]] | None = None) -> None:
-        """Keep the updates (`Update`s, or fast updates with `sent`) in one transaction, then queue
-        those not seen before. Raises if they could not be kept: Telegram must then not be told they
-        arrived. `sent`: each update as Telegram sent it, kept instead of PTB's object turned back
-        into JSON."""
+    async def receive(
+        self, updates: Sequence[Any], sent: Sequence[dict[str, Any]] | None = None
+    ) -> Awaitable[None] | None:
+        """Keep the updates (`Update`s, or fast updates with `sent`) in one transaction and queue those
+        not seen before. Telegram may be told they arrived once the awaitable returned is done (None:
+        nothing to keep); it raises if they could not be kept. `sent`: each update as Telegram sent
+        it, kept instead of PTB's object turned back into JSON.
+
+        The handlers may start before the COMMIT that keeps the updates: whatever they write commits
+        with it or after it, never before (one connection, storage/database.py), and the update's
+        mark (`mark_handled`) writes its row if that COMMIT failed. An update is queued once while
+        it is handled, however often it comes (Telegram sends again what was not confirmed)."""
         if not updates:
-            return
+            return None
         now = int(self._clock.time())
         store = self._store()
         copies = sent if sent is not None else [update.to_dict() for update in updates]
-        async with store.db.transaction() as tx:
+        async with store.db.write() as (tx, durable):
             pairs = [(update.update_id, raw) for update, raw in zip(updates, copies, strict=True)]
             kept = set(await store.inbox.keep(tx, pairs, now=now))
         for update in updates:
-            if update.update_id in kept:
+            if update.update_id in kept and update.update_id not in self._kept:
                 self._queue_kept(update, now)
+        return durable
 
     async def replay(self) -> int:
         """Queue the updates kept but never handled (the bot was killed first); how many."""

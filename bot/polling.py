@@ -119,7 +119,9 @@ class Poller:
                 continue
             if sent:
                 try:
-                    await self._inbox.receive_sent(sent)
+                    durable = await self._inbox.receive_sent(sent)
+                    if durable is not None:
+                        await durable  # kept on disk: only now may the next call confirm them
                 except Exception:
                     # Not kept, so not confirmed either: Telegram sends them again.
                     log.exception("polling: could not keep %d update(s); asking for them again", len(sent))

@@ -5,23 +5,26 @@ connection shared by handlers and the outbox worker would interleave their state
 each other's transactions, so every use takes an asyncio lock: `transaction()` for writes
 (all of it or none of it, so nothing is half-written) and `read()` for reads.
 
-Two things make this fast enough for a thousand updates a second on one core
+Three things make this fast enough for a thousand updates a second on one core
 (docs/benchmarks.md, "Ingest"):
 
 - Statements run at once on the event loop's thread. An indexed statement takes microseconds;
   handing it to aiosqlite's worker thread and back costs about a hundred (two thread switches
-  and a wake-up of the loop). Only COMMIT, which waits for the disk (`synchronous = FULL`: an
-  fsync), goes to the worker thread, and the loop handles other updates meanwhile.
+  and a wake-up of the loop). COMMIT too: it only writes the log (`synchronous = NORMAL`), and
+  the fsync that makes it durable runs on a worker thread while the connection serves the next
+  writers (storage/durability.py); nobody waits for the disk but the writers whose COMMIT it is.
 - Group commit. A writer's block runs inside a SAVEPOINT of an open transaction; when the block
-  ends, the transaction stays open for the writers already waiting for the lock, and a committer
-  task queued behind them commits it once they are through. Each writer's `async with
-  transaction()` still returns only once a COMMIT that holds its writes is done, so "committed
-  before the handler goes on" holds; a writer that fails rolls back its own savepoint only; a
-  failed COMMIT fails every writer of the batch. A reader between two writers of a batch sees
-  the first one's writes a moment before they are durable (only a failing disk tells the
+  ends, the transaction stays open for the writers that come meanwhile, and a committer task
+  commits it once the sync under way, if any, is done. Each writer's `async with transaction()`
+  still returns only once a COMMIT that holds its writes is on disk, so "committed before the
+  handler goes on" holds; a writer that fails rolls back its own savepoint only; a failed
+  COMMIT fails every writer of the batch. A reader between two writers of a batch sees the
+  first one's writes a moment before they are durable (only a failing disk tells the
   difference, and then their writers fail); nothing that leaves the bot depends on that, since
   the outbox sends a row only after its own `inflight` write, which commits with or after the
   row itself.
+- The lock is free to whoever comes when it is free (storage/lock.py): asyncio's fair lock
+  would hand it from waiter to waiter one turn of the loop at a time.
 
 Checkpoints (copying the write-ahead log into the database file) run in the background on a
 second connection, so that no COMMIT, and no handler waiting behind it, pays for one.
@@ -46,14 +49,18 @@ from typing import Any
 import aiosqlite
 
 from storage.crypto import Crypto
-from storage.inbox import HANDLING, mark_handled
+from storage.durability import DiskFailed, WalSync
+from storage.inbox import HANDLING, Handling, mark_handled
+from storage.lock import ConnectionLock
 
 log = logging.getLogger(__name__)
 
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
-    # FULL: a committed call or outbox row survives a power cut, not only a process crash.
-    "PRAGMA synchronous = FULL",
+    # NORMAL: a COMMIT writes the log without waiting for the disk; WalSync (storage/durability.py)
+    # syncs it before any writer is told its transaction committed, so that a committed call or
+    # outbox row survives a power cut, not only a process crash, as with FULL.
+    "PRAGMA synchronous = NORMAL",
     # No checkpoint inside a COMMIT: Database._checkpoints does them on a connection of its own.
     "PRAGMA wal_autocheckpoint = 0",
     "PRAGMA busy_timeout = 5000",
@@ -207,10 +214,11 @@ class Database:
         self.conn = conn
         self.crypto = crypto
         self.path = path
-        self._lock = asyncio.Lock()
+        self._lock = ConnectionLock()
         self._batch: asyncio.Future[None] | None = None  # the open transaction's COMMIT, when one is open
         self._committer: asyncio.Task[None] | None = None
         self._checkpointer: Checkpointer | None = None
+        self._sync = WalSync(path)
         # How many write transactions, and the COMMITs that made them durable (group commit).
         self.transactions = 0
         self.commits = 0
@@ -242,25 +250,39 @@ class Database:
             await asyncio.gather(self._committer, return_exceptions=True)
         async with self._lock:
             await self._commit()
+            await self._sync.drain()
             await self.conn.close()  # the last connection to close checkpoints what is left
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction: all of it is committed, or none of it; committed when this returns."""
+        async with self.write() as (tx, durable):
+            yield tx
+        await durable
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[tuple[aiosqlite.Connection, Durable]]:
+        """A write transaction whose COMMIT the writer waits for later, or never: awaiting the
+        `Durable` waits until the writes are on disk, and raises if they never will be.
+
+        For the inbox (bot/inbox.py): an update's handlers may start while its row is still on its
+        way to the disk, since whatever they write commits with that row or after it, never before."""
         async with self._lock:
+            if self._sync.failed is not None:
+                raise DiskFailed("the disk failed to keep earlier writes; restart the bot")
             if self._batch is None:
                 await self.conn.execute("BEGIN IMMEDIATE")
                 self._batch = asyncio.get_running_loop().create_future()
                 if self._checkpointer is None:
                     self._checkpointer = Checkpointer(self.path)
                     self._checkpointer.start()
-            batch = self._batch
-            await self.conn.execute("SAVEPOINT writer")
             handling = HANDLING.get()
+            durable = Durable(self._batch, handling)
+            await self.conn.execute("SAVEPOINT writer")
             try:
                 if handling is not None and not handling.marked:
                     await mark_handled(self.conn, handling)  # the update's effects and its mark: together
-                yield self.conn
+                yield self.conn, durable
             except BaseException as exc:
                 await self._undo(exc)
                 raise
@@ -269,10 +291,6 @@ class Database:
                     self._committer = asyncio.create_task(self._commit_when_free(), name="database-commit")
             await self.conn.execute("RELEASE writer")
             self.transactions += 1
-        # Shielded: a writer cancelled while it waits does not cancel the COMMIT of the others.
-        await asyncio.shield(batch)
-        if handling is not None:
-            handling.marked = True
 
     async def rebuild(self) -> None:
         """VACUUM: write the file anew from the rows that are live now.
@@ -346,20 +364,21 @@ class Database:
             batch.exception()  # retrieved here too: a batch without waiters must not warn
 
     async def _commit_when_free(self) -> None:
-        """Queued behind the writers waiting for the lock when a writer finished: they join the
-        batch, then this commits it."""
+        """Started when a writer finished: the writers that come meanwhile join the batch, and it is
+        committed once the log's sync under way, if any, is done. COMMITting sooner would not make
+        it durable sooner (the next sync begins only then), and every COMMIT costs the core."""
+        await self._sync.drain()
         async with self._lock:
             await self._commit()
 
     async def _commit(self) -> None:
-        """COMMIT the open batch, if any (the lock is held)."""
+        """COMMIT the open batch, if any (the lock is held); its writers are told once WalSync has
+        synced the log (storage/durability.py)."""
         batch = self._batch
         if batch is None:
             return
         try:
-            await self.conn.in_thread("COMMIT")
-        except asyncio.CancelledError:
-            raise  # only when the loop is torn down with the database open; the thread finishes the COMMIT
+            await self.conn.execute("COMMIT")  # writes the log; no fsync (synchronous = NORMAL)
         except Exception as exc:
             log.error("database: COMMIT failed (%s); its writers fail", type(exc).__name__)
             if self.conn.in_transaction:
@@ -369,8 +388,26 @@ class Database:
             return
         self._batch = None
         self.commits += 1
-        if not batch.done():
-            batch.set_result(None)
+        self._sync.after(batch)
+
+
+class Durable:
+    """The COMMIT a write joined (`Database.write`); awaiting it waits for that COMMIT."""
+
+    __slots__ = ("_batch", "_handling")
+
+    def __init__(self, batch: asyncio.Future[None], handling: Handling | None) -> None:
+        self._batch = batch
+        self._handling = handling
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._wait().__await__()
+
+    async def _wait(self) -> None:
+        # Shielded: a writer cancelled while it waits does not cancel the COMMIT of the others.
+        await asyncio.shield(self._batch)
+        if self._handling is not None:
+            self._handling.marked = True
 
 
 class Checkpointer(threading.Thread):

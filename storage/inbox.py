@@ -40,10 +40,15 @@ HANDLING: ContextVar[Handling | None] = ContextVar("asamblea_handling", default=
 
 
 async def mark_handled(conn: aiosqlite.Connection, handling: Handling) -> None:
-    """Empty the update's payload: inside the writer's savepoint, so it commits with its writes."""
+    """Empty the update's payload: inside the writer's savepoint, so it commits with its writes.
+
+    The row is written if it is not there: an update's handlers start before its row is on disk
+    (bot/inbox.py), and if that COMMIT failed, the update is still handled, and must be known as
+    handled when Telegram sends it again."""
     await conn.execute(
-        "UPDATE inbox SET update_ct = NULL, handled_at = ? WHERE update_id = ? AND update_ct IS NOT NULL",
-        (handling.now, handling.update_id),
+        "INSERT INTO inbox (update_id, received_at, update_ct, handled_at) VALUES (?1, ?2, NULL, ?2)"
+        " ON CONFLICT (update_id) DO UPDATE SET update_ct = NULL, handled_at = ?2 WHERE update_ct IS NOT NULL",
+        (handling.update_id, handling.now),
     )
 
 

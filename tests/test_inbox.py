@@ -3,11 +3,13 @@ delivered again has no second effect (bot/inbox.py, bot/polling.py, storage/inbo
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
 from telegram import Update
 
+import handlers.demands
 from bot.inbox import Inbox
 from storage import Store
 from storage.inbox import HANDLING, Handling
@@ -94,17 +96,58 @@ async def test_an_update_is_confirmed_only_once_kept(movement: Movement, monkeyp
     failures = []
     receive = inbox.receive
 
-    async def failing_once(updates: Any, sent: Any = None) -> None:
+    async def failing_once(updates: Any, sent: Any = None) -> Any:
         if not failures:
             failures.append(len(updates))
             raise OSError("disk full")
-        await receive(updates, sent)
+        return await receive(updates, sent)
 
     monkeypatch.setattr(inbox, "receive", failing_once)
     text = "Not lost to a full disk"
     answer = await movement.say(chat, admin, f"/demand {text}")
     assert "is recorded" in answer["text"]
     assert failures == [1]  # it failed once, was not confirmed, came again and was kept
+    assert await demand_rows(movement, text) == 1
+
+
+async def test_an_update_whose_keeping_failed_to_commit_is_handled_once(
+    movement: Movement, monkeypatch: pytest.MonkeyPatch
+):
+    """The handlers start before the update's row is on disk (bot/inbox.py). When that COMMIT fails,
+    Telegram is not told the update arrived and sends it again, while its handler, already queued,
+    records the demand in a later COMMIT: the copy finds it handled, and nothing happens twice."""
+    _council, _, [(chat, admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
+    conn = movement.store.db.conn
+    healthy, failed = conn.execute, []
+    [(seen,)] = await movement.query("SELECT coalesce(max(update_id), 0) FROM inbox")
+
+    def failing_once(sql: str, parameters: Any = ()) -> Any:
+        """The COMMIT of the batch that keeps the demand's update fails."""
+        if sql == "COMMIT" and not failed:
+            [(kept,)] = conn._conn.execute("SELECT count(*) FROM inbox WHERE update_id > ?", (seen,)).fetchall()
+            if kept:
+                failed.append(sql)
+                raise sqlite3.OperationalError("disk I/O error")
+        return healthy(sql, parameters)
+
+    monkeypatch.setattr(conn, "execute", failing_once)
+    put_forward, handled = handlers.demands.put_forward, []
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        handled.append(await put_forward(*args, **kwargs))
+        return handled[-1]
+
+    monkeypatch.setattr(handlers.demands, "put_forward", counted)
+    text = "Kept on the second try, recorded once"
+    since = await movement.client.seq()
+    answer = await movement.say(chat, admin, f"/demand {text}")
+    assert "is recorded" in answer["text"]
+    await movement.settle()
+    assert failed == ["COMMIT"]
+    assert await movement.client.pending_updates() == 0  # sent again, then confirmed
+    said = [m["text"] for m in await movement.client.messages(chat, since=since)]
+    assert sum("is recorded" in t for t in said) == 1, said
+    assert len(handled) == 1, handled  # the copy was not handled again (it would be a "duplicate")
     assert await demand_rows(movement, text) == 1
 
 
@@ -164,6 +207,32 @@ async def test_the_mark_commits_with_the_first_write_or_not_at_all(tmp_path):
                 assert (await cursor.fetchone())[0] == 1
     finally:
         await store.close()
+
+
+async def test_a_handled_update_whose_kept_row_was_lost_is_still_known_as_handled(tmp_path):
+    """Its row's COMMIT failed, its handler's later one did not: the mark writes the row, handled."""
+    store = await Store.open(tmp_path / "inbox.sqlite3", SECRET_KEY)
+    try:
+        handling = Handling(update_id=8, now=3)
+        token = HANDLING.set(handling)
+        try:
+            async with store.db.transaction() as tx:
+                await tx.execute("INSERT INTO retention_runs (id, ran_at, cutoff, purged) VALUES (1, 0, 0, 0)")
+        finally:
+            HANDLING.reset(token)
+        assert handling.marked
+        assert await rows_of(store, "SELECT update_id, update_ct, handled_at FROM inbox") == [(8, None, 3)]
+        async with store.db.transaction() as tx:  # Telegram sends it again: a copy, not kept
+            assert await store.inbox.keep(tx, [(8, {"update_id": 8})], now=4) == []
+        async with store.db.read() as conn:
+            assert await store.inbox.pending(conn) == []
+    finally:
+        await store.close()
+
+
+async def rows_of(store: Store, sql: str) -> list[tuple]:
+    async with store.db.read() as conn, conn.execute(sql) as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]
 
 
 def test_an_update_round_trips_through_its_sealed_payload():

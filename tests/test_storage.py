@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 import pytest
 
 from domain.committees import Status
@@ -16,7 +19,8 @@ async def test_migrations_pragmas_and_keyring(tmp_path):
     store = await Store.open(tmp_path / "a.sqlite3", SECRET)
     async with store.db.read() as conn:
         assert (await (await conn.execute("PRAGMA journal_mode")).fetchone())[0] == "wal"
-        assert (await (await conn.execute("PRAGMA synchronous")).fetchone())[0] == 2  # FULL
+        # NORMAL: the COMMIT does not wait for the disk; WalSync syncs the log before writers go on.
+        assert (await (await conn.execute("PRAGMA synchronous")).fetchone())[0] == 1
         assert (await (await conn.execute("PRAGMA foreign_keys")).fetchone())[0] == 1
         assert (await (await conn.execute("PRAGMA user_version")).fetchone())[0] >= 1
     await store.close()
@@ -87,15 +91,19 @@ async def test_committees_kept_in_memory_follow_every_write_and_rollback(tmp_pat
                 raise RuntimeError("the writer fails after reading its own change")
         assert await committee_status(store, -7) is Status.ACTIVE
 
-        async def failing(sql: str) -> None:
-            raise OSError("disk I/O error") if sql == "COMMIT" else None
+        healthy = store.db.conn.execute
 
-        healthy, store.db.conn.in_thread = store.db.conn.in_thread, failing
+        def failing(sql: str, parameters: Any = ()) -> Any:
+            if sql == "COMMIT":
+                raise sqlite3.OperationalError("disk I/O error")
+            return healthy(sql, parameters)
+
+        store.db.conn.execute = failing
         with pytest.raises(RuntimeError):
             async with store.db.transaction() as tx:
                 await store.committees.set_status(tx, committee.id, Status.REJECTED, decided_by=6, now=4)
                 await store.committees.by_chat(tx, -7)
-        store.db.conn.in_thread = healthy
+        store.db.conn.execute = healthy
         assert await committee_status(store, -7) is Status.ACTIVE
 
         async with store.db.transaction() as tx:
