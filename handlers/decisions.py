@@ -352,7 +352,9 @@ async def take_voice(
                 await store.decisions.vote(
                     tx, decision, voter=press.user_id, choice=choice.value, now=context.now(), previous=previous
                 )
-        await answer_vote(press, _, choice, problem)
+        # Answered once the handler is through: the voice is committed, and the committee's next
+        # update need not wait for Telegram's answer to this one (docs/benchmarks.md, "Ingest").
+        context.application.create_task(answered_later(press, _, choice, problem), name="vote-answer")
         return
     async with store.db.read() as conn:
         decision, previous, problem = await checked(conn)
@@ -375,6 +377,15 @@ async def take_voice(
             if problem is None:
                 await store.decisions.vote(tx, decision, voter=press.user_id, choice=choice.value, now=context.now())
     await answer_vote(press, _, choice, problem)
+
+
+async def answered_later(press: Press, _: Gettext, choice: Choice, problem: str | None) -> None:
+    """`answer_vote` after the handler. A failure only leaves the button's spinner turning; the
+    error handler would tell the member that nothing changed, and their voice is recorded."""
+    try:
+        await answer_vote(press, _, choice, problem)
+    except TelegramError as exc:
+        log.warning("a vote press could not be answered (%s)", type(exc).__name__)
 
 
 async def answer_vote(press: Press, _: Gettext, choice: Choice, problem: str | None) -> None:

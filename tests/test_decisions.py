@@ -102,3 +102,24 @@ async def test_a_demand_put_to_the_assembly_is_endorsed_when_it_passes(movement:
     listed = await movement.say(chat, worker, "/demands")
     assert "#1 (endorsed by the assembly, endorsed by 1 committees)" in listed["text"]
     assert not (listed.get("reply_markup") or {}).get("inline_keyboard")
+
+
+async def test_a_voice_counts_when_its_press_cannot_be_answered(movement: Movement, caplog: pytest.LogCaptureFixture):
+    """A member seen lately has their press taken at once and answered after the handler
+    (handlers/decisions.py): when Telegram fails that answer, the voice stays recorded and nobody is
+    told that nothing changed."""
+    _council, _, [(chat, _admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
+    aliya = await movement.member(chat, "Aliya")
+    berik = await movement.member(chat, "Berik")
+    proposal = await movement.say(chat, aliya, "/propose We hold a rally at the akimat on Friday")
+    await movement.press(chat, berik, proposal, button(proposal, "Agree"))
+    await movement.press(chat, aliya, proposal, button(proposal, "Agree"))  # found in the group: seen lately
+    await movement.client.add_fault("500", method="answerCallbackQuery", count=1)
+    query = await movement.client.press_button(chat, aliya["id"], proposal, button(proposal, "Object"))
+    await movement.settle()
+    assert await movement.client.faults() == []  # the answer was tried, and failed
+    assert await movement.client.callback_answer(query) is None
+    assert any("vote press could not be answered" in r.getMessage() for r in caplog.records)
+    passed = await movement.client.wait_for_text(chat, "passes", since=0, timeout=30)
+    assert "agree: 1" in passed["text"] and "object: 1" in passed["text"], passed["text"]
+    assert not movement.errors
