@@ -730,9 +730,7 @@ async def feed(
         else:
             # As the poller: read (bot/fast_updates.py), kept and queued; the next getUpdates (which
             # tells Telegram these arrived) only once they are on disk.
-            durable = await receive(sent)
-            if durable is not None:
-                await durable
+            await (await receive(sent))
     await meter.wait(lambda: len(meter.finished) - finished_before >= len(raws), deadline)
     phase = Phase(name, updates=len(raws), errors=meter.errors - errors_before)
     phase.bot_cpu_s = time.process_time() - cpu_before

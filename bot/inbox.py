@@ -55,13 +55,11 @@ class Inbox(asyncio.Queue):
     async def put(self, item: Any) -> None:
         """PTB's webhook server puts each update here before it answers Telegram with 200."""
         if isinstance(item, Update):
-            durable = await self.receive([item])
-            if durable is not None:
-                await durable
+            await (await self.receive([item]))
         else:
             await super().put(item)  # PTB's own signals, e.g. the one that stops the Application
 
-    async def receive_sent(self, sent: Sequence[dict[str, Any]]) -> Awaitable[None] | None:
+    async def receive_sent(self, sent: Sequence[dict[str, Any]]) -> Awaitable[None]:
         """`receive` the updates of a getUpdates answer (bot/polling.py), as Telegram sent them. An
         update that cannot be read is left out (logged by its id, never by its content): asking for it
         again and again would stop every update after it."""
@@ -81,12 +79,10 @@ class Inbox(asyncio.Queue):
             raise RuntimeError("the inbox has no reader of updates")
         return self._reader.read(raw)
 
-    async def receive(
-        self, updates: Sequence[Any], sent: Sequence[dict[str, Any]] | None = None
-    ) -> Awaitable[None] | None:
+    async def receive(self, updates: Sequence[Any], sent: Sequence[dict[str, Any]] | None = None) -> Awaitable[None]:
         """Keep the updates (`Update`s, or fast updates with `sent`) in one transaction and queue those
-        not seen before. Telegram may be told they arrived once the awaitable returned is done (None:
-        nothing to keep); it raises if they could not be kept. `sent`: each update as Telegram sent
+        not seen before. Telegram may be told they arrived once the awaitable returned is done (at once
+        when there was nothing to keep); it raises if they could not be kept. `sent`: each update as Telegram sent
         it, kept instead of PTB's object turned back into JSON.
 
         The handlers may start before the COMMIT that keeps the updates: whatever they write commits
@@ -94,7 +90,9 @@ class Inbox(asyncio.Queue):
         mark (`mark_handled`) writes its row if that COMMIT failed. An update is queued once while
         it is handled, however often it comes (Telegram sends again what was not confirmed)."""
         if not updates:
-            return None
+            nothing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            nothing.set_result(None)
+            return nothing
         now = int(self._clock.time())
         store = self._store()
         copies = sent if sent is not None else [update.to_dict() for update in updates]

@@ -119,9 +119,8 @@ class Poller:
                 continue
             if sent:
                 try:
-                    durable = await self._inbox.receive_sent(sent)
-                    if durable is not None:
-                        await durable  # kept on disk: only now may the next call confirm them
+                    # Kept on disk: only then may the next call confirm them.
+                    await (await self._inbox.receive_sent(sent))
                 except Exception:
                     # Not kept, so not confirmed either: Telegram sends them again.
                     log.exception("polling: could not keep %d update(s); asking for them again", len(sent))

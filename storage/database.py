@@ -61,7 +61,7 @@ PRAGMAS = (
     # syncs it before any writer is told its transaction committed, so that a committed call or
     # outbox row survives a power cut, not only a process crash, as with FULL.
     "PRAGMA synchronous = NORMAL",
-    # No checkpoint inside a COMMIT: Database._checkpoints does them on a connection of its own.
+    # No checkpoint inside a COMMIT: the Checkpointer does them on a connection of its own.
     "PRAGMA wal_autocheckpoint = 0",
     "PRAGMA busy_timeout = 5000",
     "PRAGMA foreign_keys = ON",
