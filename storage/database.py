@@ -14,15 +14,16 @@ Three things make this fast enough for a thousand updates a second on one core
   the fsync that makes it durable runs on a worker thread while the connection serves the next
   writers (storage/durability.py); nobody waits for the disk but the writers whose COMMIT it is.
 - Group commit. A writer's block runs inside a SAVEPOINT of an open transaction; when the block
-  ends, the transaction stays open for the writers that come meanwhile, and a committer task
-  commits it once the sync under way, if any, is done. Each writer's `async with transaction()`
-  still returns only once a COMMIT that holds its writes is on disk, so "committed before the
-  handler goes on" holds; a writer that fails rolls back its own savepoint only; a failed
-  COMMIT fails every writer of the batch. A reader between two writers of a batch sees the
-  first one's writes a moment before they are durable (only a failing disk tells the
-  difference, and then their writers fail); nothing that leaves the bot depends on that, since
-  the outbox sends a row only after its own `inflight` write, which commits with or after the
-  row itself.
+  ends, the transaction stays open for the writers that come meanwhile, and it is committed a
+  turn of the loop later, or, if a sync is under way, as soon as that sync ends (in the callback
+  that reports it, so that the next sync starts without waiting for a turn of the loop). Each
+  writer's `async with transaction()` still returns only once a COMMIT that holds its writes is
+  on disk, so "committed before the handler goes on" holds; a writer that fails rolls back its
+  own savepoint only; a failed COMMIT fails every writer of the batch. A reader between two
+  writers of a batch sees the first one's writes a moment before they are durable (only a
+  failing disk tells the difference, and then their writers fail); nothing that leaves the bot
+  depends on that, since the outbox sends a row only after its own `inflight` write, which
+  commits with or after the row itself.
 - The lock is free to whoever comes when it is free (storage/lock.py): asyncio's fair lock
   would hand it from waiter to waiter one turn of the loop at a time.
 
@@ -49,7 +50,7 @@ from typing import Any
 import aiosqlite
 
 from storage.crypto import Crypto
-from storage.durability import DiskFailed, WalSync
+from storage.durability import Commit, DiskFailed, WalSync
 from storage.inbox import HANDLING, Handling, mark_handled
 from storage.lock import ConnectionLock
 
@@ -187,6 +188,12 @@ class Connection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return Statement(self, sql, () if parameters is None else parameters)
 
+    def now(self, sql: str) -> None:
+        """Run a statement at once, from a plain callback as well as a coroutine."""
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        self._conn.execute(sql)
+
     async def in_thread(self, sql: str) -> None:
         await super()._execute(self._conn.execute, sql)
 
@@ -215,10 +222,11 @@ class Database:
         self.crypto = crypto
         self.path = path
         self._lock = ConnectionLock()
-        self._batch: asyncio.Future[None] | None = None  # the open transaction's COMMIT, when one is open
-        self._committer: asyncio.Task[None] | None = None
+        self._batch: Commit | None = None  # the open transaction's COMMIT, when one is open
+        self._commit_due = False  # a call to `_commit_if_free` is scheduled
+        self._committer: asyncio.Task[None] | None = None  # waiting for the lock to COMMIT
         self._checkpointer: Checkpointer | None = None
-        self._sync = WalSync(path)
+        self._sync = WalSync(path, on_idle=self._commit_if_free)
         # How many write transactions, and the COMMITs that made them durable (group commit).
         self.transactions = 0
         self.commits = 0
@@ -249,8 +257,9 @@ class Database:
         if self._committer is not None:
             await asyncio.gather(self._committer, return_exceptions=True)
         async with self._lock:
-            await self._commit()
+            self._commit_now()
             await self._sync.drain()
+            self._sync.stop()
             await self.conn.close()  # the last connection to close checkpoints what is left
 
     @asynccontextmanager
@@ -272,7 +281,7 @@ class Database:
                 raise DiskFailed("the disk failed to keep earlier writes; restart the bot")
             if self._batch is None:
                 await self.conn.execute("BEGIN IMMEDIATE")
-                self._batch = asyncio.get_running_loop().create_future()
+                self._batch = Commit()
                 if self._checkpointer is None:
                     self._checkpointer = Checkpointer(self.path)
                     self._checkpointer.start()
@@ -287,8 +296,9 @@ class Database:
                 await self._undo(exc)
                 raise
             finally:
-                if self._committer is None or self._committer.done():
-                    self._committer = asyncio.create_task(self._commit_when_free(), name="database-commit")
+                if not self._commit_due:
+                    self._commit_due = True
+                    asyncio.get_running_loop().call_soon(self._commit_due_now)
             await self.conn.execute("RELEASE writer")
             self.transactions += 1
 
@@ -302,7 +312,7 @@ class Database:
         rebuild clears those. Every writer waits meanwhile (a few seconds for a file of hundreds
         of megabytes here), so it runs after the daily purge, in a quiet hour, and after a wipe."""
         async with self._lock:
-            await self._commit()
+            self._commit_now()
             await self.conn.in_thread("VACUUM")
 
     async def scrub(self) -> bool:
@@ -359,31 +369,52 @@ class Database:
     def _fail(self, error: BaseException) -> None:
         self.clear_caches()
         batch, self._batch = self._batch, None
-        if batch is not None and not batch.done():
-            batch.set_exception(RuntimeError(f"the transaction was rolled back: {error!r}"))
-            batch.exception()  # retrieved here too: a batch without waiters must not warn
+        if batch is not None:
+            if not isinstance(error, DiskFailed):
+                error = RuntimeError(f"the transaction was rolled back: {error!r}")
+            batch.resolve(error)
+
+    def _commit_due_now(self) -> None:
+        """Scheduled by a writer that finished, a turn of the loop later: the writers that finished
+        meanwhile are in the batch too."""
+        self._commit_due = False
+        self._commit_if_free()
+
+    def _commit_if_free(self) -> None:
+        """COMMIT the open batch now, unless a sync is under way (its end calls this again:
+        COMMITting sooner would not make the batch durable sooner, since the next sync begins only
+        then, and every COMMIT costs the core) or someone holds the connection (a task then waits
+        for it). Called from plain callbacks, so that a COMMIT waits for no turn of the loop."""
+        if self._batch is None or self._sync.busy:
+            return
+        if self._lock.take():
+            try:
+                self._commit_now()
+            finally:
+                self._lock.release()
+        elif self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_when_free(), name="database-commit")
 
     async def _commit_when_free(self) -> None:
-        """Started when a writer finished: the writers that come meanwhile join the batch, and it is
-        committed once the log's sync under way, if any, is done. COMMITting sooner would not make
-        it durable sooner (the next sync begins only then), and every COMMIT costs the core."""
-        await self._sync.drain()
         async with self._lock:
-            await self._commit()
+            if not self._sync.busy:
+                self._commit_now()
 
-    async def _commit(self) -> None:
+    def _commit_now(self) -> None:
         """COMMIT the open batch, if any (the lock is held); its writers are told once WalSync has
         synced the log (storage/durability.py)."""
         batch = self._batch
         if batch is None:
             return
         try:
-            await self.conn.execute("COMMIT")  # writes the log; no fsync (synchronous = NORMAL)
+            if self._sync.failed is not None:
+                raise DiskFailed("the disk failed to keep earlier writes; restart the bot")
+            self.conn.now("COMMIT")  # writes the log; no fsync (synchronous = NORMAL)
         except Exception as exc:
             log.error("database: COMMIT failed (%s); its writers fail", type(exc).__name__)
             if self.conn.in_transaction:
                 with contextlib.suppress(Exception):
-                    await self.conn.execute("ROLLBACK")
+                    self.conn.now("ROLLBACK")
             self._fail(exc)
             return
         self._batch = None
@@ -396,7 +427,7 @@ class Durable:
 
     __slots__ = ("_batch", "_handling")
 
-    def __init__(self, batch: asyncio.Future[None], handling: Handling | None) -> None:
+    def __init__(self, batch: Commit, handling: Handling | None) -> None:
         self._batch = batch
         self._handling = handling
 
@@ -404,8 +435,7 @@ class Durable:
         return self._wait().__await__()
 
     async def _wait(self) -> None:
-        # Shielded: a writer cancelled while it waits does not cancel the COMMIT of the others.
-        await asyncio.shield(self._batch)
+        await self._batch.wait()
         if self._handling is not None:
             self._handling.marked = True
 

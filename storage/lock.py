@@ -31,6 +31,13 @@ class ConnectionLock:
     def locked(self) -> bool:
         return self._locked
 
+    def take(self) -> bool:
+        """Take the lock if it is free, without waiting: from a plain callback."""
+        if self._locked:
+            return False
+        self._locked = True
+        return True
+
     async def acquire(self) -> bool:
         while self._locked:
             waiter = asyncio.get_running_loop().create_future()

@@ -78,6 +78,62 @@ async def test_a_writer_hears_committed_only_after_the_sync_and_nobody_waits_beh
         await store.close()
 
 
+async def test_a_writer_that_gives_up_waiting_leaves_the_others_of_its_commit_waiting(tmp_path: Path):
+    """Writers of one COMMIT each wait on their own: one cancelled while the disk syncs (its handler
+    timed out, the bot stopping) cancels neither the COMMIT nor the others' wait for it."""
+    store = await opened(tmp_path / "d.sqlite3")
+    sync = store.db._sync
+    real, gate = sync._sync, threading.Event()
+
+    def held_sync() -> None:
+        assert gate.wait(30)
+        real()
+
+    sync._sync = held_sync
+    try:
+        first = asyncio.create_task(write_run(store, 1))
+        await until(lambda: store.db.commits == 2)  # the first COMMIT's sync is held
+        waiting = [asyncio.create_task(write_run(store, row_id)) for row_id in (2, 3)]
+        await until(lambda: store.db.transactions == 4)  # both blocks done, in the next batch
+        waiting[0].cancel()
+        gate.set()
+        await first
+        await waiting[1]  # told, although its batch-mate gave up
+        with pytest.raises(asyncio.CancelledError):
+            await waiting[0]
+        assert await runs(store) == [1, 2, 3]  # the cancelled writer's rows were committed all the same
+        assert store.db.commits == 3
+    finally:
+        gate.set()
+        await store.close()
+
+
+async def test_a_batch_due_while_someone_holds_the_connection_is_committed_when_they_let_go(tmp_path: Path):
+    """The COMMIT is made from a plain callback when the connection is free; if a reader holds it
+    across a yield just then, a task waits for it instead, and the writer is not left waiting."""
+    store = await opened(tmp_path / "d.sqlite3")
+    release = asyncio.Event()
+
+    async def slow_reader() -> None:
+        async with store.db.read():
+            await release.wait()  # holds the connection across a turn of the loop
+
+    try:
+        writer = asyncio.create_task(write_run(store, 1))
+        reader = asyncio.create_task(slow_reader())  # runs after the writer's block, before its COMMIT
+        await until(lambda: store.db._committer is not None)
+        assert store.db.commits == 1 and not writer.done()
+        release.set()
+        await until(writer.done)  # not left waiting for a COMMIT nobody makes
+        await writer
+        await reader
+        assert store.db.commits == 2
+        assert await runs(store) == [1]
+    finally:
+        release.set()
+        await store.close()
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to name a file descriptor")
 async def test_the_sync_is_of_the_write_ahead_log_after_the_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import storage.durability
@@ -100,21 +156,33 @@ async def test_the_sync_is_of_the_write_ahead_log_after_the_commit(tmp_path: Pat
         await store.close()
 
 
-async def test_a_sync_that_fails_fails_its_writers_and_every_write_after(tmp_path: Path):
+async def test_a_sync_that_fails_fails_its_writers_those_waiting_for_it_and_every_write_after(tmp_path: Path):
     store = await opened(tmp_path / "d.sqlite3")
     await write_run(store, 1)
+    gate = threading.Event()
 
-    def failing_sync() -> None:
+    def failing_sync() -> None:  # the disk, slow to say it failed
+        assert gate.wait(30)
         raise OSError(errno.EIO, "Input/output error")
 
     store.db._sync._sync = failing_sync
     try:
+        second = asyncio.create_task(write_run(store, 2))
+        await until(lambda: store.db.commits == 3)  # COMMITted, its sync under way
+        third = asyncio.create_task(write_run(store, 3))  # done meanwhile: its batch waits for the sync
+        await until(lambda: store.db.transactions == 4)
+        gate.set()
         with pytest.raises(DiskFailed):
-            await write_run(store, 2)
+            await second
+        await until(third.done)  # not left waiting for a COMMIT that will never come
+        with pytest.raises(DiskFailed):  # never COMMITted: the disk is no longer trusted
+            await third
+        assert store.db.commits == 3
         with pytest.raises(DiskFailed):  # not tried again: Linux may have dropped the pages it could not write
-            await write_run(store, 3)
+            await write_run(store, 4)
         assert 1 in await runs(store)  # reads still go on
     finally:
+        gate.set()
         await store.close()
 
 

@@ -118,19 +118,19 @@ async def test_an_update_whose_keeping_failed_to_commit_is_handled_once(
     records the demand in a later COMMIT: the copy finds it handled, and nothing happens twice."""
     _council, _, [(chat, admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
     conn = movement.store.db.conn
-    healthy, failed = conn.execute, []
+    healthy, failed = conn.now, []
     [(seen,)] = await movement.query("SELECT coalesce(max(update_id), 0) FROM inbox")
 
-    def failing_once(sql: str, parameters: Any = ()) -> Any:
+    def failing_once(sql: str) -> None:
         """The COMMIT of the batch that keeps the demand's update fails."""
         if sql == "COMMIT" and not failed:
             [(kept,)] = conn._conn.execute("SELECT count(*) FROM inbox WHERE update_id > ?", (seen,)).fetchall()
             if kept:
                 failed.append(sql)
                 raise sqlite3.OperationalError("disk I/O error")
-        return healthy(sql, parameters)
+        healthy(sql)
 
-    monkeypatch.setattr(conn, "execute", failing_once)
+    monkeypatch.setattr(conn, "now", failing_once)
     put_forward, handled = handlers.demands.put_forward, []
 
     async def counted(*args: Any, **kwargs: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 import pytest
 
@@ -91,19 +90,19 @@ async def test_committees_kept_in_memory_follow_every_write_and_rollback(tmp_pat
                 raise RuntimeError("the writer fails after reading its own change")
         assert await committee_status(store, -7) is Status.ACTIVE
 
-        healthy = store.db.conn.execute
+        healthy = store.db.conn.now
 
-        def failing(sql: str, parameters: Any = ()) -> Any:
+        def failing(sql: str) -> None:
             if sql == "COMMIT":
                 raise sqlite3.OperationalError("disk I/O error")
-            return healthy(sql, parameters)
+            healthy(sql)
 
-        store.db.conn.execute = failing
+        store.db.conn.now = failing
         with pytest.raises(RuntimeError):
             async with store.db.transaction() as tx:
                 await store.committees.set_status(tx, committee.id, Status.REJECTED, decided_by=6, now=4)
                 await store.committees.by_chat(tx, -7)
-        store.db.conn.execute = healthy
+        store.db.conn.now = healthy
         assert await committee_status(store, -7) is Status.ACTIVE
 
         async with store.db.transaction() as tx:
