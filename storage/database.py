@@ -38,7 +38,6 @@ import contextlib
 import logging
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
@@ -49,6 +48,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.checkpoints import Checkpointer
 from storage.crypto import Crypto
 from storage.durability import Commit, DiskFailed, WalSync
 from storage.inbox import HANDLING, Handling, mark_handled
@@ -71,7 +71,6 @@ PRAGMAS = (
 )
 
 
-CHECKPOINT_EVERY_S = 1.0
 CHECKPOINT_TRIES = 20  # truncating checkpoints, each waiting up to a second for writers
 
 
@@ -226,6 +225,8 @@ class Database:
         self._commit_due = False  # a call to `_commit_if_free` is scheduled
         self._committer: asyncio.Task[None] | None = None  # waiting for the lock to COMMIT
         self._checkpointer: Checkpointer | None = None
+        self._restarter: asyncio.Task[None] | None = None  # holding the writers while the log restarts
+        self._closing = False
         self._sync = WalSync(path, on_idle=self._commit_if_free)
         # How many write transactions, and the COMMITs that made them durable (group commit).
         self.transactions = 0
@@ -252,6 +253,9 @@ class Database:
         return cls(conn, crypto, path)
 
     async def close(self) -> None:
+        self._closing = True
+        if self._restarter is not None:
+            await asyncio.gather(self._restarter, return_exceptions=True)
         if self._checkpointer is not None:
             await asyncio.to_thread(self._checkpointer.stop)
         if self._committer is not None:
@@ -283,7 +287,10 @@ class Database:
                 await self.conn.execute("BEGIN IMMEDIATE")
                 self._batch = Commit()
                 if self._checkpointer is None:
-                    self._checkpointer = Checkpointer(self.path)
+                    loop = asyncio.get_running_loop()
+                    self._checkpointer = Checkpointer(
+                        self.path, too_long=lambda: loop.call_soon_threadsafe(self._restart_log_soon)
+                    )
                     self._checkpointer.start()
             handling = HANDLING.get()
             durable = Durable(self._batch, handling)
@@ -400,6 +407,21 @@ class Database:
             if not self._sync.busy:
                 self._commit_now()
 
+    def _restart_log_soon(self) -> None:
+        """The checkpointer found the write-ahead log long (storage/checkpoints.py)."""
+        if not self._closing and (self._restarter is None or self._restarter.done()):
+            self._restarter = asyncio.create_task(self._restart_log(), name="database-log-restart")
+
+    async def _restart_log(self) -> None:
+        """Hold the writers for one short checkpoint, begun with no transaction open, so that the
+        next writer finds the log all copied and SQLite starts it again from its beginning."""
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            return
+        async with self._lock:
+            self._commit_now()
+            await checkpointer.checkpoint(restarting=True)
+
     def _commit_now(self) -> None:
         """COMMIT the open batch, if any (the lock is held); its writers are told once WalSync has
         synced the log (storage/durability.py)."""
@@ -438,37 +460,6 @@ class Durable:
         await self._batch.wait()
         if self._handling is not None:
             self._handling.marked = True
-
-
-class Checkpointer(threading.Thread):
-    """Copies the write-ahead log into the database now and then, on a connection of its own.
-
-    A PASSIVE checkpoint waits for no one, and no COMMIT waits for it: with SQLite's automatic
-    checkpoints, the COMMIT that crosses 1,000 pages of log does it, and every handler waits
-    behind it for up to a hundred milliseconds. Started by the first write; a daemon, so an
-    unclosed database does not keep the process alive (a checkpoint cut short is harmless)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(name="database-checkpoints", daemon=True)
-        self.path = path
-        self._stopping = threading.Event()
-
-    def run(self) -> None:
-        conn = sqlite3.connect(str(self.path), isolation_level=None)
-        try:
-            conn.execute("PRAGMA synchronous = FULL")
-            while not self._stopping.wait(CHECKPOINT_EVERY_S):
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as exc:  # the next round tries again
-                    log.warning("database: checkpoint failed (%s)", exc)
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        """Stop after the checkpoint under way, if any (blocking)."""
-        self._stopping.set()
-        self.join()
 
 
 async def truncate_wal(path: Path) -> bool:
