@@ -27,6 +27,7 @@ from telegram import Bot, Update
 GROUP_TYPES = ("group", "supergroup")
 # The keys of a plain text message in a group, as Telegram sends one; any other (a reply, a topic,
 # a sender chat, a link preview's options...) and PTB reads the message.
+FIRST_DATE, LAST_DATE = -62_135_596_800, 253_402_300_799  # 0001-01-01 and 9999-12-31 23:59:59, UTC
 COMMAND_MESSAGE_KEYS = frozenset({"message_id", "from", "chat", "date", "text", "entities"})
 PRESS_KEYS = frozenset({"id", "from", "message", "chat_instance", "data"})
 
@@ -103,7 +104,7 @@ class UpdateReader:
         chat, user = _chat(message), _user(message.get("from"))
         if chat is None or chat[1] not in GROUP_TYPES or user is None or not isinstance(text, str):
             return None
-        if not (_is_int(message.get("message_id")) and _is_int(message.get("date"))):
+        if not (_is_int(message.get("message_id")) and _is_date(message.get("date"))):
             return None
         if not isinstance(entities, list) or not entities or not all(map(_is_entity, entities)):
             return None
@@ -137,7 +138,7 @@ class UpdateReader:
             return None
         chat = _chat(message)
         # A message's date is 0 when the bot can no longer see it (inaccessible): the guards refuse that.
-        if chat is None or not _is_int(message.get("message_id")) or not _is_int(message.get("date")):
+        if chat is None or not _is_int(message.get("message_id")) or not _is_date(message.get("date")):
             return None
         if message["date"] == 0:
             return None
@@ -154,6 +155,12 @@ class UpdateReader:
 
 def _is_int(value: object) -> bool:
     return type(value) is int
+
+
+def _is_date(value: object) -> bool:
+    """A date PTB can read: it makes a `datetime` of it, which holds the years 1 to 9999 only, and
+    an update whose date is outside them fails in PTB, so it is no fast update either."""
+    return type(value) is int and FIRST_DATE <= value <= LAST_DATE
 
 
 def _chat(message: dict[str, Any]) -> tuple[int, str] | None:

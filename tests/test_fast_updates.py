@@ -127,6 +127,11 @@ def changed(raw: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str,
         pytest.param(changed(demand_message(), ("message", "date"), "yesterday"), id="a date that is no number"),
         pytest.param(changed(vote_press(), ("callback_query", "data"), "v1:de:3"), id="another button"),
         pytest.param(changed(vote_press(), ("callback_query", "message", "date"), 0), id="under a message gone"),
+        pytest.param(changed(demand_message(), ("message", "date"), -62_135_596_801), id="a date before the year 1"),
+        pytest.param(
+            changed(vote_press(), ("callback_query", "message", "date"), 253_402_300_800),
+            id="a date after the year 9999",
+        ),
         pytest.param(
             changed(
                 changed(vote_press(), ("callback_query", "message"), ...), ("callback_query", "inline_message_id"), "9"
