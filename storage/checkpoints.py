@@ -13,9 +13,9 @@ the `-wal` file grew from 50 to 120 MB over ten seconds at 300 updates/s (docs/b
 "Ingest", steps 13 and 15), and would fill the disk in a long strike wave; and every sync of a
 file that grows costs the disk a journal commit as well (about 180 µs of CPU on this machine,
 against 100 for blocks rewritten in place). So once a pass finds `RESTART_FRAMES` frames or more
-in the log, the database is asked to hold its writers for one short pass (`Database`'s
-`_restart_log`): the open batch is committed, what is left to copy (what was committed during the
-pass that asked: milliseconds of writes) is copied, and the next writer to begin finds the log all
+in the log, the database is asked to copy the rest itself between two writers (`Database`'s
+`_restart_log`): the open batch is committed, what is left (what was committed during the pass
+that asked: milliseconds of writes) is copied, and the next writer to begin finds the log all
 copied, so SQLite starts it again from the beginning.
 """
 
@@ -63,19 +63,17 @@ class Checkpointer(threading.Thread):
                     request = None
                 if request is _STOP:
                     return
-                restarting, reply = request if isinstance(request, tuple) else (False, None)
                 result = self._pass(conn)
-                if not restarting and result is not None and result[1] >= RESTART_FRAMES:
+                if result is not None and result[1] >= RESTART_FRAMES:
                     with contextlib.suppress(RuntimeError):  # the loop is closed: the process is ending
                         self._too_long()
-                if reply is not None:
-                    reply(result)
+                if callable(request):
+                    request(result)
         finally:
             conn.close()
 
-    async def checkpoint(self, *, restarting: bool = False) -> Result:
-        """One pass now, on the thread, as the timed ones (`restarting`: the pass that lets the log
-        start again, which asks for no other)."""
+    async def checkpoint(self) -> Result:
+        """One pass now, on the thread, as the timed ones."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Result] = loop.create_future()
 
@@ -83,7 +81,7 @@ class Checkpointer(threading.Thread):
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, done, result)
 
-        self._requests.put((restarting, reply))
+        self._requests.put(reply)
         return await done
 
     def stop(self) -> None:

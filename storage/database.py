@@ -413,14 +413,17 @@ class Database:
             self._restarter = asyncio.create_task(self._restart_log(), name="database-log-restart")
 
     async def _restart_log(self) -> None:
-        """Hold the writers for one short checkpoint, begun with no transaction open, so that the
-        next writer finds the log all copied and SQLite starts it again from its beginning."""
-        checkpointer = self._checkpointer
-        if checkpointer is None:
-            return
+        """Copy what is left of the log with no transaction open, so that the next writer finds it
+        all copied and SQLite starts it again from its beginning. On this connection and thread:
+        the frames left are the few committed while the checkpointer's pass ran, and the loop
+        blocked for their copy and two fsyncs (a few milliseconds, once every few seconds under the
+        heaviest load) holds up less than the connection held while another thread did it."""
         async with self._lock:
             self._commit_now()
-            await checkpointer.checkpoint(restarting=True)
+            try:
+                self.conn.now("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:  # the log goes on growing until the next try
+                log.warning("database: the write-ahead log could not be copied to start it again (%s)", exc)
 
     def _commit_now(self) -> None:
         """COMMIT the open batch, if any (the lock is held); its writers are told once WalSync has
