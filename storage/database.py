@@ -28,7 +28,9 @@ Three things make this fast enough for a thousand updates a second on one core
   would hand it from waiter to waiter one turn of the loop at a time.
 
 Checkpoints (copying the write-ahead log into the database file) run in the background on a
-second connection, so that no COMMIT, and no handler waiting behind it, pays for one.
+second connection, so that no COMMIT, and no handler waiting behind it, pays for one; under a steady
+load the database copies the last few frames itself now and then, between two writers, so that the
+log starts again instead of growing for as long as the load lasts (storage/checkpoints.py).
 """
 
 from __future__ import annotations
