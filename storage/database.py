@@ -418,10 +418,12 @@ class Database:
         """Copy what is left of the log with no transaction open, so that the next writer finds it
         all copied and SQLite starts it again from its beginning. On this connection and thread:
         the frames left are the few committed while the checkpointer's pass ran, and the loop
-        blocked for their copy and two fsyncs (a few milliseconds, once every few seconds under the
-        heaviest load) holds up less than the connection held while another thread did it."""
+        blocked for their copy and two fsyncs (a few milliseconds, once every second or two under
+        the heaviest load) holds up less than the connection held while another thread did it."""
         async with self._lock:
             self._commit_now()
+            if self._sync.failed is not None:  # nothing more is written to a disk that failed
+                return
             try:
                 self.conn.now("PRAGMA wal_checkpoint(PASSIVE)")
             except sqlite3.Error as exc:  # the log goes on growing until the next try
