@@ -137,6 +137,9 @@ class WalSync:
                 self._sync()
             except OSError as exc:
                 error = exc
+            except Exception as exc:  # anything else: the writers are failed, never left waiting
+                log.exception("database: the write-ahead log's sync failed unexpectedly")
+                error = OSError(f"the sync failed: {exc!r}")
             try:
                 loop.call_soon_threadsafe(self._synced, error)
             except RuntimeError:  # the loop is closed: the process is ending, nobody waits

@@ -186,6 +186,23 @@ async def test_a_sync_that_fails_fails_its_writers_those_waiting_for_it_and_ever
         await store.close()
 
 
+async def test_a_sync_that_fails_in_any_other_way_fails_its_writers_too(tmp_path: Path):
+    """Whatever goes wrong on the sync's thread, its writers hear of it: none waits for ever."""
+    store = await opened(tmp_path / "d.sqlite3")
+
+    def broken_sync() -> None:
+        raise RuntimeError("a bug")
+
+    store.db._sync._sync = broken_sync
+    try:
+        writer = asyncio.create_task(write_run(store, 1))
+        await until(writer.done)
+        with pytest.raises(DiskFailed):
+            await writer
+    finally:
+        await store.close()
+
+
 async def test_the_connection_lock_is_taken_at_once_when_free_and_by_each_waiter_in_turn():
     lock = ConnectionLock()
     order: list[str] = []
