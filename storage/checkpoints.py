@@ -33,7 +33,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_S = 1.0
-RESTART_FRAMES = 4096  # 16 MB of 4 KB pages: a few seconds of the heaviest load
+RESTART_FRAMES = 4096  # 16 MB of 4 KB pages: a second or two of the heaviest load
 
 Result = tuple[int, int, int] | None  # (busy, frames in the log, frames copied); None if it failed
 _STOP = object()

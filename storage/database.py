@@ -283,8 +283,7 @@ class Database:
         For the inbox (bot/inbox.py): an update's handlers may start while its row is still on its
         way to the disk, since whatever they write commits with that row or after it, never before."""
         async with self._lock:
-            if self._sync.failed is not None:
-                raise DiskFailed("the disk failed to keep earlier writes; restart the bot")
+            self._sync.check()
             if self._batch is None:
                 await self.conn.execute("BEGIN IMMEDIATE")
                 self._batch = Commit()
@@ -436,8 +435,7 @@ class Database:
         if batch is None:
             return
         try:
-            if self._sync.failed is not None:
-                raise DiskFailed("the disk failed to keep earlier writes; restart the bot")
+            self._sync.check()
             self.conn.now("COMMIT")  # writes the log; no fsync (synchronous = NORMAL)
         except Exception as exc:
             log.error("database: COMMIT failed (%s); its writers fail", type(exc).__name__)

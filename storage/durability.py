@@ -90,7 +90,8 @@ class WalSync:
         self._syncing: list[Commit] | None = None  # what the sync under way makes durable
         self._requests: queue.SimpleQueue[asyncio.AbstractEventLoop | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._idle: list[asyncio.Future[None]] = []  # drain()'s waiters
+        self._idle = asyncio.Event()  # no sync under way: what drain() waits for
+        self._idle.set()
         self._inode: int | None = None  # the log file whose name is known to be on disk
         self.failed: OSError | None = None
         self.syncs = 0
@@ -99,6 +100,11 @@ class WalSync:
     def busy(self) -> bool:
         """A sync is under way: a COMMIT now would wait for the next one anyway."""
         return self._syncing is not None
+
+    def check(self) -> None:
+        """Refuse to write once a sync has failed (see the module's docstring)."""
+        if self.failed is not None:
+            raise DiskFailed("the disk failed to keep earlier writes; restart the bot")
 
     def after(self, commit: Commit) -> None:
         """`commit` was just COMMITted: resolve it once the log is on disk."""
@@ -111,10 +117,7 @@ class WalSync:
 
     async def drain(self) -> None:
         """Wait until no sync is under way and none is due: at close."""
-        while self._syncing is not None:
-            idle = asyncio.get_running_loop().create_future()
-            self._idle.append(idle)
-            await idle
+        await self._idle.wait()
 
     def stop(self) -> None:
         """End the thread (after the sync under way, if any); `drain()` first to wait for it."""
@@ -124,6 +127,7 @@ class WalSync:
 
     def _start(self) -> None:
         self._syncing, self._committed = self._committed, []
+        self._idle.clear()
         if self._thread is None:
             self._thread = threading.Thread(target=self._serve, name="database-sync", daemon=True)
             self._thread.start()
@@ -163,10 +167,7 @@ class WalSync:
         for commit in commits:
             commit.resolve(None if error is None else _failure(error))
         if self._syncing is None:
-            idle, self._idle = self._idle, []
-            for waiter in idle:
-                if not waiter.done():
-                    waiter.set_result(None)
+            self._idle.set()
 
     def _sync(self) -> None:
         """On the thread: the log's data on disk, and its name in its folder the first time."""

@@ -6,9 +6,9 @@ behind. Under load that is a convoy: each hand-over costs a whole turn of a loop
 hundreds of handlers, a few milliseconds, so writers wait in line for tens of milliseconds
 for a lock that is free most of that time (docs/benchmarks.md, "Ingest", step 13).
 
-Here almost every holder runs without yielding (statements run on the loop's thread,
-storage/database.py), so a task that finds the lock free takes it and gives it back before any
-other task runs. Only a COMMIT (on the worker thread) and the rare block that awaits something
+Here almost every holder runs without yielding (statements, COMMIT included, run on the loop's
+thread, storage/database.py), so a task that finds the lock free takes it and gives it back before
+any other task runs. Only a VACUUM (on aiosqlite's thread) and the rare block that awaits something
 hold it across a yield; when such a holder releases, every waiter is woken, and they take it in
 the order they wait, each in its own turn, those that find it taken by then waiting again.
 Nobody waits for longer than the holders that yield ahead of it.
