@@ -60,6 +60,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._fail(ConnectionLost("the server closed the connection"))
+        self.parser = None  # it refers to this protocol: freed now rather than by the collector
 
     # httptools' callbacks
     def on_body(self, body: bytes) -> None:
@@ -73,13 +74,27 @@ class _Connection(asyncio.Protocol):
             answer.set_result((self.parser.get_status_code(), b"".join(self.body)))
 
     # the request
-    def send(self, request: bytes) -> asyncio.Future[tuple[int, bytes]]:
+    async def send(self, request: bytes, answer_s: float | None) -> tuple[int, bytes]:
+        """The answer to `request`; TimeoutError if it has not come within `answer_s`.
+
+        One timer that fails the answer, rather than `asyncio.timeout`: at a request per vote press,
+        the context manager and its task bookkeeping are worth avoiding."""
         assert self.transport is not None
-        self.answer = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        answer = self.answer = loop.create_future()
         self.received, self.body, self.reusable = 0, [], False
         self.parser = httptools.HttpResponseParser(self)
         self.transport.write(request)
-        return self.answer
+        timer = None if answer_s is None else loop.call_later(answer_s, self._time_out, answer)
+        try:
+            return await answer
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _time_out(self, answer: asyncio.Future[tuple[int, bytes]]) -> None:
+        if not answer.done():
+            answer.set_exception(TimeoutError())
 
     def close(self) -> None:
         self.closed = True
@@ -131,15 +146,17 @@ class ConnectionPool:
         head = b"POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nContent-Type: application/json\r\n"
         request = head % (target.encode(), server.host_header, self._user_agent)
         request += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-        async with asyncio.timeout(pool_s):
-            await self._slots.acquire()
+        if self._slots.locked():  # a timeout costs a timer and a context manager: only when waiting
+            async with asyncio.timeout(pool_s):
+                await self._slots.acquire()
+        else:
+            await self._slots.acquire()  # returns at once
         try:
             for attempt in (1, 2):
                 connection = await self._connection(server, connect_s)
                 reused = connection.reusable  # kept from an earlier answer, not new
                 try:
-                    async with asyncio.timeout(answer_s):
-                        status, answer = await connection.send(request)
+                    status, answer = await connection.send(request, answer_s)
                 except ConnectionLost:
                     if reused and attempt == 1 and connection.received == 0:
                         continue  # closed while idle: the server never read the request

@@ -11,7 +11,6 @@ timeout raises TimedOut, any other failure to get an answer NetworkError. Parame
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.keepalive import ConnectionPool, Server
+from storage import json_bytes
 
 
 class AiohttpRequest(BaseRequest):
@@ -104,7 +104,7 @@ class AiohttpRequest(BaseRequest):
             if files:
                 body, headers = _form(request_data), self._headers
             else:  # JSON with the parameters' own types (a form would quote each value: slower)
-                body = json.dumps(request_data.parameters).encode()
+                body = json_bytes.dumps(request_data.parameters)
         proxy = self._proxy_for(url)
         if not files and proxy is None and method == "POST" and self._pool is not None:
             server, target = _server_of(url)

@@ -55,12 +55,14 @@ class Store:
         committees = CommitteeRepository(crypto)
         db.keep_cache(committees.forget)
         db.keep_cache(demands.forget)
+        outbox = OutboxRepository(crypto)
+        db.keep_cache(outbox.forget)
         return cls(
             db=db,
             committees=committees,
             councils=CouncilRepository(crypto),
             chat_settings=ChatSettingsRepository(crypto),
-            outbox=OutboxRepository(crypto),
+            outbox=outbox,
             calls=CallRepository(crypto),
             demands=demands,
             programme=ProgrammeRepository(demands),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
 
+from storage import json_bytes
 from storage.crypto import Crypto
 
 _COLUMNS = (
@@ -55,7 +55,7 @@ class DecisionRepository:
             closes_at=row[8],
             demand_id=row[9],
             kind=row[10],
-            payload=json.loads(self.crypto.open_text(row[11], table="decisions", column="payload_ct", row=row[0]))
+            payload=json_bytes.loads_own(self.crypto.open(row[11], table="decisions", column="payload_ct", row=row[0]))
             if row[11] is not None
             else {},
             subject=row[12],
@@ -135,7 +135,7 @@ class DecisionRepository:
             row = await cursor.fetchone()
         assert row is not None
         sealed_payload = (
-            self.crypto.seal_text(json.dumps(dict(payload)), table="decisions", column="payload_ct", row=row[0])
+            self.crypto.seal(json_bytes.dumps(dict(payload)), table="decisions", column="payload_ct", row=row[0])
             if payload
             else None
         )

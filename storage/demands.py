@@ -113,6 +113,8 @@ class DemandRepository:
         """The committee's demand (not merged away) that `text` is the same demand as, if any."""
         texts = await self._committee_texts(conn, committee_id)
         key = comparison_key(text)
+        # Not extract_iter: its generator leaves a reference cycle per call for the collector (a
+        # collection every few seconds at a thousand updates, 15-25 ms each; see bot/collector.py).
         candidates = process.extract(key, texts.keys, scorer=fuzz.ratio, score_cutoff=SAME_PREFILTER, limit=None)
         for _key, _score, index in sorted(candidates, key=lambda found: found[2]):  # the oldest first
             demand_id = texts.ids[index]

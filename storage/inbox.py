@@ -18,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage import json_bytes
 from storage.crypto import Crypto
 
 # How long a handled update's id is remembered (storage/retention.py purges it then): Telegram
@@ -57,8 +58,7 @@ class InboxRepository:
         self.crypto = crypto
 
     def _seal(self, update_id: int, payload: dict[str, Any]) -> bytes:
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        return self.crypto.seal_text(text, table="inbox", column="update_ct", row=update_id)
+        return self.crypto.seal(json_bytes.dumps(payload), table="inbox", column="update_ct", row=update_id)
 
     async def keep(self, tx: aiosqlite.Connection, updates: list[tuple[int, dict[str, Any]]], *, now: int) -> list[int]:
         """Write the updates not seen before; their ids, in the order given. An update already

@@ -15,13 +15,13 @@ that comes after the sender read the row but before it claimed it is not lost.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
 
+from storage import json_bytes
 from storage.crypto import Crypto
 
 SEND, EDIT = "send", "edit"
@@ -57,9 +57,15 @@ Render = Callable[[list[Any]], tuple[str, int | None]]
 class OutboxRepository:
     def __init__(self, crypto: Crypto) -> None:
         self.crypto = crypto
-        # (purpose, committee id) -> the row that was last collecting for it; only a hint, checked
-        # against the row (a restart forgets it, and the next entry simply starts a new row).
-        self._collecting: dict[tuple[str, int], int] = {}
+        # (purpose, committee id) -> the row that was last collecting for it and the entries it
+        # holds, so that an entry costs one UPDATE, not a read and an opening of the row too. Only a
+        # hint, checked against the row: a restart or a rollback (`forget`) empties it, and the next
+        # entry simply starts a new row.
+        self._collecting: dict[tuple[str, int], tuple[int, list[Any]]] = {}
+
+    def forget(self) -> None:
+        """A rollback (storage/database.py): the entries kept may hold one that was never written."""
+        self._collecting.clear()
 
     def _seal(
         self,
@@ -78,11 +84,10 @@ class OutboxRepository:
             body["photo"] = base64.b64encode(photo).decode("ascii")
         if entries is not None:
             body["entries"] = entries
-        payload = json.dumps(body, ensure_ascii=False)
-        return self.crypto.seal_text(payload, table="outbox", column="payload_ct", row=outbox_id)
+        return self.crypto.seal(json_bytes.dumps(body), table="outbox", column="payload_ct", row=outbox_id)
 
     def _open(self, outbox_id: int, payload_ct: bytes) -> dict[str, Any]:
-        return json.loads(self.crypto.open_text(payload_ct, table="outbox", column="payload_ct", row=outbox_id))
+        return json_bytes.loads_own(self.crypto.open(payload_ct, table="outbox", column="payload_ct", row=outbox_id))
 
     async def enqueue(
         self,
@@ -123,20 +128,22 @@ class OutboxRepository:
         key = (purpose, committee_id)
         waiting = self._collecting.get(key)
         if waiting is not None:
-            async with conn.execute(
-                """SELECT payload_ct FROM outbox
+            waiting_id, entries = waiting
+            entries = [*entries, entry]
+            text, reply_to = render(entries)
+            cursor = await conn.execute(
+                """UPDATE outbox SET payload_ct = ?
                    WHERE id = ? AND state = 'pending' AND op = 'send' AND purpose = ? AND committee_id = ?""",
-                (waiting, purpose, committee_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is not None:
-                entries = [*self._open(waiting, row[0]).get("entries", []), entry]
-                text, reply_to = render(entries)
-                await conn.execute(
-                    "UPDATE outbox SET payload_ct = ? WHERE id = ?",
-                    (self._seal(waiting, text, None, reply_to=reply_to, entries=entries), waiting),
-                )
-                return waiting
+                (
+                    self._seal(waiting_id, text, None, reply_to=reply_to, entries=entries),
+                    waiting_id,
+                    purpose,
+                    committee_id,
+                ),
+            )
+            if cursor.rowcount:  # else the sender claimed it (or it went): a new row
+                self._collecting[key] = (waiting_id, entries)
+                return waiting_id
         async with conn.execute("SELECT coalesce(max(id), 0) + 1 FROM outbox") as cursor:
             (outbox_id,) = await cursor.fetchone()
         text, reply_to = render([entry])
@@ -150,7 +157,7 @@ class OutboxRepository:
                 now,
             ),
         )
-        self._collecting[key] = outbox_id
+        self._collecting[key] = (outbox_id, [entry])
         return outbox_id
 
     async def enqueue_many(

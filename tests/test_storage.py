@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import sqlite3
 
 import pytest
@@ -160,6 +162,93 @@ async def test_the_repeat_checks_texts_follow_rollbacks_and_merges(tmp_path):
         async with store.db.transaction() as tx:
             await store.programme.merge(tx, ours.id, theirs.id, now=3)
         assert await repeat("Free the arrested workers") is None  # merged away: no longer the committee's own
+    finally:
+        await store.close()
+
+
+async def test_a_collecting_row_takes_entries_until_claimed_and_forgets_rolled_back_ones(tmp_path):
+    """`collect` keeps the waiting row's entries in memory (storage/outbox.py): an entry whose writer
+    was rolled back must not show in a later acknowledgement, and a row the sender claimed takes no
+    more entries."""
+    store = await Store.open(tmp_path / "o.sqlite3", SECRET)
+
+    def render(entries: list[int]) -> tuple[str, None]:
+        return "recorded " + ",".join(map(str, entries)), None
+
+    async def collect(entry: int) -> int:
+        async with store.db.transaction() as tx:
+            return await store.outbox.collect(
+                tx, purpose="ack", committee_id=committee.id, entry=entry, render=render, now=1
+            )
+
+    async def texts() -> list[str]:
+        async with store.db.read() as conn:
+            return [item.text for item in await store.outbox.due(conn, now=10, limit=10)]
+
+    try:
+        async with store.db.transaction() as tx:
+            committee = await store.committees.register(
+                tx, chat_id=-1, name="n", region="mangystau", kind="workplace", registered_by=5, now=1
+            )
+        first = await collect(1)
+        assert await collect(2) == first
+        with pytest.raises(RuntimeError):
+            async with store.db.transaction() as tx:
+                await store.outbox.collect(tx, purpose="ack", committee_id=committee.id, entry=3, render=render, now=1)
+                raise RuntimeError("the writer fails after its entry")
+        assert await texts() == ["recorded 1,2"]
+        fourth = await collect(4)  # after the rollback, a row of its own: the first keeps what it had
+        assert fourth != first
+        assert await texts() == ["recorded 1,2", "recorded 4"]
+        assert await collect(5) == fourth
+
+        async with store.db.transaction() as tx:
+            [item, _] = await store.outbox.due(tx, now=10, limit=10)
+            assert await store.outbox.claim(tx, item) is not None
+            [item] = [i for i in await store.outbox.due(tx, now=10, limit=10) if i.id == fourth]
+            assert await store.outbox.claim(tx, item) is not None
+        sixth = await collect(6)  # the waiting row left: a new one
+        assert sixth not in (first, fourth)
+        assert await texts() == ["recorded 6"]
+    finally:
+        await store.close()
+
+
+async def test_a_demands_writes_leave_nothing_for_the_cyclic_collector(tmp_path):
+    """The bot runs the collector rarely (bot/collector.py), which only works while an update's work
+    makes no reference cycles: one per demand made a collection of 15-25 ms every few seconds at a
+    thousand updates a second (rapidfuzz's extract_iter did, in the repeat check)."""
+    store = await Store.open(tmp_path / "g.sqlite3", SECRET)
+    try:
+        async with store.db.transaction() as tx:
+            committee = await store.committees.register(
+                tx, chat_id=-1, name="n", region="mangystau", kind="workplace", registered_by=5, now=1
+            )
+
+        async def put_forward(number: int) -> None:
+            text = f"Raise the wages of the {number} drivers by {number % 90}%"
+            async with store.db.transaction() as tx:
+                assert await store.demands.repeat_of(tx, committee.id, text) is None
+                demand = await store.demands.add(
+                    tx, committee_id=committee.id, text=text, via="group", submitted_by=5, now=1
+                )
+                await store.outbox.collect(
+                    tx,
+                    purpose="ack",
+                    committee_id=committee.id,
+                    entry=[demand.id, number],
+                    render=lambda e: ("ok", None),
+                    now=1,
+                )
+
+        await asyncio.gather(*(put_forward(n) for n in range(5)))  # caches filled, the sync thread started
+        gc.collect()
+        gc.disable()
+        try:
+            await asyncio.gather(*(put_forward(n) for n in range(5, 105)))
+            assert gc.collect() == 0
+        finally:
+            gc.enable()
     finally:
         await store.close()
 
