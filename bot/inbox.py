@@ -1,10 +1,12 @@
 """The Application's update queue, made durable: no update is lost to a kill, none handled twice.
 
-`Inbox` is the queue PTB reads updates from (`ApplicationBuilder.update_queue`). Whatever puts
+`Inbox` is the Application's update queue (`ApplicationBuilder.update_queue`). Whatever puts
 updates into it (the poller, bot/polling.py, in one transaction per getUpdates answer; PTB's
 webhook server, one request each) has them written first (storage/inbox.py), and tells Telegram
-they arrived only afterwards: the next getUpdates' offset, or the webhook's 200. At start the
-updates kept but never handled (a kill came between) go into the queue again, before any new one.
+they arrived only afterwards: the next getUpdates' offset, or the webhook's 200. A kept update then
+goes to the update processor as PTB's fetcher would hand it, in a task of its own (`_queue_kept`);
+at start the updates kept but never handled (a kill came between) go into the queue, before any
+new one, for the fetcher to take.
 
 `InboxUpdates` is the update processor: around a kept update's handlers it sets
 `storage.inbox.HANDLING`, so that the handler's first write marks the update handled in the same

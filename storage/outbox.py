@@ -74,7 +74,6 @@ class OutboxRepository:
         reply_markup: dict[str, Any] | None,
         *,
         reply_to: int | None = None,
-        entries: list[Any] | None = None,
         photo: bytes | None = None,
     ) -> bytes:
         body: dict[str, Any] = {"text": text, "reply_markup": reply_markup}
@@ -82,8 +81,6 @@ class OutboxRepository:
             body["reply_to"] = reply_to
         if photo is not None:
             body["photo"] = base64.b64encode(photo).decode("ascii")
-        if entries is not None:
-            body["entries"] = entries
         return self.crypto.seal(json_bytes.dumps(body), table="outbox", column="payload_ct", row=outbox_id)
 
     def _open(self, outbox_id: int, payload_ct: bytes) -> dict[str, Any]:
@@ -122,9 +119,9 @@ class OutboxRepository:
         self, conn: aiosqlite.Connection, *, purpose: str, committee_id: int, entry: Any, render: Render, now: int
     ) -> int:
         """Add `entry` to the committee's waiting row of this purpose, rewritten by `render` from all
-        its entries; a new row when none is waiting (the last one left, or the bot restarted).
+        its entries; a new row when none is waiting (the last one left, the bot restarted, a rollback).
 
-        Entries must be JSON values. Returns the row's id."""
+        The entries live in memory only; the row holds what `render` made of them. Returns the row's id."""
         key = (purpose, committee_id)
         waiting = self._collecting.get(key)
         if waiting is not None:
@@ -135,7 +132,7 @@ class OutboxRepository:
                 """UPDATE outbox SET payload_ct = ?
                    WHERE id = ? AND state = 'pending' AND op = 'send' AND purpose = ? AND committee_id = ?""",
                 (
-                    self._seal(waiting_id, text, None, reply_to=reply_to, entries=entries),
+                    self._seal(waiting_id, text, None, reply_to=reply_to),
                     waiting_id,
                     purpose,
                     committee_id,
@@ -153,7 +150,7 @@ class OutboxRepository:
                 outbox_id,
                 committee_id,
                 purpose,
-                self._seal(outbox_id, text, None, reply_to=reply_to, entries=[entry]),
+                self._seal(outbox_id, text, None, reply_to=reply_to),
                 now,
             ),
         )
