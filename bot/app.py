@@ -32,6 +32,7 @@ from bot.notices import committee_unreachable
 from bot.outbox import OutboxSender, SettledHook
 from bot.pacing import FROM_OUTBOX, Pacing
 from bot.polling import Poller, UpdatesRequest
+from bot.press_answers import PressAnswers
 from bot.transport import AiohttpRequest
 from bot.wipe import Services, open_store
 from domain.committees import Status
@@ -162,6 +163,8 @@ def build_application(
             await store.close()
 
     async def post_init(application: Application) -> None:
+        # Button presses answered without a task each (bot/press_answers.py).
+        application.bot_data["answers"] = PressAnswers(application.bot)
         await start_services(application)
         if isinstance(clock, ReplayClock):
             application.bot_data["on_jump"] = clock.on_jump(lambda: replan(application))
@@ -172,6 +175,9 @@ def build_application(
         if isinstance(clock, ReplayClock) and "on_jump" in application.bot_data:
             clock.off_jump(application.bot_data.pop("on_jump"))
         await stop_services(application)
+        answers: PressAnswers | None = application.bot_data.pop("answers", None)
+        if answers is not None:
+            await answers.close()
 
     base = config.telegram.base_url
     timeout = REQUEST_TIMEOUT_S

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
     from bot.outbox import OutboxSender
+    from bot.press_answers import PressAnswers
     from storage import Store
 
 
@@ -42,6 +43,10 @@ class AsambleaContext(CallbackContext[ExtBot, dict[Any, Any], dict[Any, Any], di
     @property
     def outbox(self) -> OutboxSender:
         return self.bot_data["outbox"]
+
+    @property
+    def answers(self) -> PressAnswers:
+        return self.bot_data["answers"]
 
     def now(self) -> int:
         return int(self.clock.time())

@@ -20,7 +20,9 @@ import asyncio
 import contextlib
 import ssl
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import httptools
 
@@ -31,13 +33,21 @@ class ConnectionLost(ConnectionError):
     """The server closed the connection or broke the answer off."""
 
 
+Outcome = tuple[int, bytes] | Exception  # the answer's status and body, or why none came
+Done = Callable[[Outcome], None]
+
+
 class _Connection(asyncio.Protocol):
-    """One HTTP/1.1 connection, one request at a time."""
+    """One HTTP/1.1 connection, one request at a time.
+
+    `start` sends a request and calls back with its outcome, exactly once; `send` awaits it. The
+    callback is the core so that a sender with no task per request (bot/press_answers.py) can use
+    the same connection."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.parser: httptools.HttpResponseParser | None = None  # a new one for each answer
-        self.answer: asyncio.Future[tuple[int, bytes]] | None = None
+        self.done: Done | None = None  # who hears the outcome of the request under way
         self.received = 0  # bytes of the answer so far
         self.body: list[bytes] = []
         self.closed = False
@@ -49,7 +59,7 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.received += len(data)
-        if self.answer is None or self.parser is None or self.received > MAX_ANSWER_BYTES:
+        if self.done is None or self.parser is None or self.received > MAX_ANSWER_BYTES:
             self._fail(ConnectionLost("the server sent more than an answer"))
             return
         try:
@@ -67,34 +77,35 @@ class _Connection(asyncio.Protocol):
         self.body.append(body)
 
     def on_message_complete(self) -> None:
-        answer, self.answer = self.answer, None
+        done, self.done = self.done, None
         assert self.parser is not None  # it is the parser calling
         self.reusable = self.parser.should_keep_alive()
-        if answer is not None and not answer.done():
-            answer.set_result((self.parser.get_status_code(), b"".join(self.body)))
+        if done is not None:
+            done((self.parser.get_status_code(), b"".join(self.body)))
 
     # the request
+    def start(self, request: bytes, done: Done) -> None:
+        """Send `request`; `done` gets the answer, or the ConnectionLost that ended it."""
+        assert self.transport is not None
+        self.done = done
+        self.received, self.body, self.reusable = 0, [], False
+        self.parser = httptools.HttpResponseParser(self)
+        self.transport.write(request)
+
     async def send(self, request: bytes, answer_s: float | None) -> tuple[int, bytes]:
         """The answer to `request`; TimeoutError if it has not come within `answer_s`.
 
         One timer that fails the answer, rather than `asyncio.timeout`: at a request per vote press,
         the context manager and its task bookkeeping are worth avoiding."""
-        assert self.transport is not None
         loop = asyncio.get_running_loop()
-        answer = self.answer = loop.create_future()
-        self.received, self.body, self.reusable = 0, [], False
-        self.parser = httptools.HttpResponseParser(self)
-        self.transport.write(request)
-        timer = None if answer_s is None else loop.call_later(answer_s, self._time_out, answer)
+        answer: asyncio.Future[tuple[int, bytes]] = loop.create_future()
+        self.start(request, partial(_settle, answer))
+        timer = None if answer_s is None else loop.call_later(answer_s, _settle, answer, TimeoutError())
         try:
             return await answer
         finally:
             if timer is not None:
                 timer.cancel()
-
-    def _time_out(self, answer: asyncio.Future[tuple[int, bytes]]) -> None:
-        if not answer.done():
-            answer.set_exception(TimeoutError())
 
     def close(self) -> None:
         self.closed = True
@@ -102,10 +113,19 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
     def _fail(self, error: Exception) -> None:
-        answer, self.answer = self.answer, None
-        if answer is not None and not answer.done():
-            answer.set_exception(error)
+        done, self.done = self.done, None
+        if done is not None:
+            done(error)
         self.close()
+
+
+def _settle(answer: asyncio.Future[tuple[int, bytes]], outcome: Outcome) -> None:
+    if answer.done():
+        return
+    if isinstance(outcome, Exception):
+        answer.set_exception(outcome)
+    else:
+        answer.set_result(outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +141,35 @@ class Server:
         return (host if self.port == default else f"{host}:{self.port}").encode("idna")
 
 
+def post_request(server: Server, target: str, body: bytes, user_agent: bytes) -> bytes:
+    """A POST of a JSON body, as bytes on the wire."""
+    head = b"POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nContent-Type: application/json\r\n"
+    request = head % (target.encode(), server.host_header, user_agent)
+    return request + b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+class Connector:
+    """Opens connections, with one TLS context for all of them (making one reads the system's
+    certificates)."""
+
+    def __init__(self) -> None:
+        self._ssl: ssl.SSLContext | None = None
+
+    async def connect(self, server: Server, connect_s: float | None) -> _Connection:
+        loop = asyncio.get_running_loop()
+        tls = self._context() if server.scheme == "https" else None
+        async with asyncio.timeout(connect_s):
+            _transport, connection = await loop.create_connection(
+                _Connection, server.host, server.port, ssl=tls, server_hostname=server.host if tls else None
+            )
+        return connection
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
+        return self._ssl
+
+
 class ConnectionPool:
     """Kept-alive connections to the Bot API servers, at most `size` at once."""
 
@@ -128,7 +177,7 @@ class ConnectionPool:
         self._idle: dict[Server, list[_Connection]] = {}
         self._slots = asyncio.Semaphore(size)
         self._user_agent = user_agent.encode()
-        self._ssl: ssl.SSLContext | None = None
+        self._connector = Connector()
         self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()
 
     async def post(
@@ -143,9 +192,7 @@ class ConnectionPool:
     ) -> tuple[int, bytes]:
         """POST `body` (JSON) to `target` on `server`: the answer's status and body. Raises TimeoutError
         when a limit passes, ConnectionLost or OSError when the answer does not come."""
-        head = b"POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nContent-Type: application/json\r\n"
-        request = head % (target.encode(), server.host_header, self._user_agent)
-        request += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        request = post_request(server, target, body, self._user_agent)
         if self._slots.locked():  # a timeout costs a timer and a context manager: only when waiting
             async with asyncio.timeout(pool_s):
                 await self._slots.acquire()
@@ -179,19 +226,9 @@ class ConnectionPool:
             connection = idle.pop()
             if not connection.closed:
                 return connection
-        loop = asyncio.get_running_loop()
-        tls = self._tls() if server.scheme == "https" else None
-        async with asyncio.timeout(connect_s):
-            _transport, connection = await loop.create_connection(
-                _Connection, server.host, server.port, ssl=tls, server_hostname=server.host if tls else None
-            )
+        connection = await self._connector.connect(server, connect_s)
         self._open.add(connection)
         return connection
-
-    def _tls(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            self._ssl = ssl.create_default_context()
-        return self._ssl
 
     def close(self) -> None:
         for connection in self._open:

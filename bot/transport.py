@@ -58,6 +58,14 @@ class AiohttpRequest(BaseRequest):
             self._proxies[key] = None if proxy is None or proxy_bypass(key[1]) else proxy
         return self._proxies[key]
 
+    def pooled(self, url: str) -> tuple[Server, str] | None:
+        """The server and the request target of a JSON POST to `url` when it goes over the kept-alive
+        connections (plain http or https, no proxy); None when it goes through aiohttp."""
+        if self._proxy_for(url) is not None:
+            return None
+        server, target = _server_of(url)
+        return None if server is None else (server, target)
+
     @property
     def read_timeout(self) -> float | None:
         return self._read_timeout
@@ -105,22 +113,21 @@ class AiohttpRequest(BaseRequest):
                 body, headers = _form(request_data), self._headers
             else:  # JSON with the parameters' own types (a form would quote each value: slower)
                 body = json_bytes.dumps(request_data.parameters)
-        proxy = self._proxy_for(url)
-        if not files and proxy is None and method == "POST" and self._pool is not None:
-            server, target = _server_of(url)
-            if server is not None:
-                answer_s = None if read is None or write is None else read + write
-                try:
-                    return await self._pool.post(
-                        server, target, body or b"", connect_s=connect, pool_s=pool, answer_s=answer_s
-                    )
-                except TimeoutError as exc:
-                    raise TimedOut from exc
-                except OSError as exc:  # ConnectionLost is one, and so are refused connections and TLS errors
-                    raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
+        pooled = None if files or method != "POST" or self._pool is None else self.pooled(url)
+        if pooled is not None and self._pool is not None:
+            server, target = pooled
+            answer_s = None if read is None or write is None else read + write
+            try:
+                return await self._pool.post(
+                    server, target, body or b"", connect_s=connect, pool_s=pool, answer_s=answer_s
+                )
+            except TimeoutError as exc:
+                raise TimedOut from exc
+            except OSError as exc:  # ConnectionLost is one, and so are refused connections and TLS errors
+                raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
         try:
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout, proxy=proxy
+                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy_for(url)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors

@@ -7,7 +7,7 @@ import logging
 import time
 
 import aiosqlite
-from telegram import Bot, ChatMember, Message, Update
+from telegram import ChatMember, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 
@@ -84,13 +84,8 @@ async def language_of_chat(context: AsambleaContext, conn: aiosqlite.Connection,
 
 async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
     """Answer a button press; a press too old to answer (after downtime) is not an error."""
-    await answer_press(update.callback_query.get_bot(), update.callback_query.id, text, alert=alert)
-
-
-async def answer_press(bot: Bot, query_id: str, text: str | None = None, *, alert: bool = False) -> None:
-    """`answer_query` by the press's id (a fast update's, bot/fast_updates.py)."""
     try:
-        await bot.answer_callback_query(query_id, text, show_alert=alert)
+        await update.callback_query.answer(text, show_alert=alert)
     except BadRequest as exc:
         if "query is too old" not in exc.message.lower():
             raise

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler, filters
 
@@ -32,6 +32,7 @@ from bot.context import AsambleaContext
 from bot.fast_updates import ChatPress
 from bot.i18n import N_, Gettext, gettext_for, ngettext_for
 from bot.jobs import run_at
+from bot.press_answers import PressAnswers
 from domain.committees import Committee
 from domain.committees import Status as CommitteeStatus
 from domain.decisions import (
@@ -47,7 +48,6 @@ from domain.decisions import (
 )
 from domain.demands import TEXT_MAX, DemandRefused, clean_demand
 from handlers.common import (
-    answer_press,
     answer_query,
     chat_language,
     language_in_chat,
@@ -286,7 +286,7 @@ async def vote_button(update: Update, context: AsambleaContext) -> None:
     outside the committee or after the deadline is refused and writes nothing."""
     _ = await translator(update, context)
     query = update.callback_query
-    press = Press(query.get_bot(), query.id, update.effective_chat.id, update.effective_user.id)
+    press = Press(context.answers, query.id, update.effective_chat.id, update.effective_user.id)
     ask = None if member_seen(update, context) else lambda: update_is_from_member(update, context)
     await take_voice(context, _, press, query.data, ask)
 
@@ -299,7 +299,7 @@ async def vote_pressed(update: ChatPress, context: AsambleaContext) -> None:
         await vote_button(update.full(context.bot), context)
         return
     _ = gettext_for(await language_in_chat(context, update.chat_id))
-    press = Press(context.bot, update.query_id, update.chat_id, update.user_id)
+    press = Press(context.answers, update.query_id, update.chat_id, update.user_id)
     await take_voice(context, _, press, update.data, None)
 
 
@@ -307,13 +307,15 @@ async def vote_pressed(update: ChatPress, context: AsambleaContext) -> None:
 class Press:
     """Whose press, in which chat, and how to answer it."""
 
-    bot: Bot
+    answers: PressAnswers
     query_id: str
     chat_id: int
     user_id: int
 
-    async def answer(self, text: str, *, alert: bool = False) -> None:
-        await answer_press(self.bot, self.query_id, text, alert=alert)
+    def answer(self, text: str, *, alert: bool = False) -> None:
+        """Answered soon, by the press answers' lane (bot/press_answers.py): the handler need not wait
+        for Telegram, and a failure only leaves the button's spinner turning (it is logged there)."""
+        self.answers.answer(self.query_id, text, alert=alert)
 
 
 async def take_voice(
@@ -330,7 +332,7 @@ async def take_voice(
         decision_id, round_text, choice_text = (data or "").removeprefix(VOTE_PREFIX).split(":")
         decision_id, round_number, choice = row_number(decision_id), row_number(round_text), Choice(choice_text)
     except ValueError:
-        await press.answer(_("This button is no longer valid."), alert=True)
+        press.answer(_("This button is no longer valid."), alert=True)
         return
 
     async def checked(conn: aiosqlite.Connection) -> tuple[Decision | None, str | None, str | None]:
@@ -352,9 +354,9 @@ async def take_voice(
                 await store.decisions.vote(
                     tx, decision, voter=press.user_id, choice=choice.value, now=context.now(), previous=previous
                 )
-        # Answered once the handler is through: the voice is committed, and the committee's next
-        # update need not wait for Telegram's answer to this one (docs/benchmarks.md, "Ingest").
-        context.application.create_task(answered_later(press, _, choice, problem), name="vote-answer")
+        # Answered once the voice is committed; the committee's next update does not wait for
+        # Telegram's answer to this one (docs/benchmarks.md, "Ingest").
+        answer_vote(press, _, choice, problem)
         return
     async with store.db.read() as conn:
         decision, previous, problem = await checked(conn)
@@ -376,23 +378,14 @@ async def take_voice(
             )
             if problem is None:
                 await store.decisions.vote(tx, decision, voter=press.user_id, choice=choice.value, now=context.now())
-    await answer_vote(press, _, choice, problem)
+    answer_vote(press, _, choice, problem)
 
 
-async def answered_later(press: Press, _: Gettext, choice: Choice, problem: str | None) -> None:
-    """`answer_vote` after the handler. A failure only leaves the button's spinner turning; the
-    error handler would tell the member that nothing changed, and their voice is recorded."""
-    try:
-        await answer_vote(press, _, choice, problem)
-    except TelegramError as exc:
-        log.warning("a vote press could not be answered (%s)", type(exc).__name__)
-
-
-async def answer_vote(press: Press, _: Gettext, choice: Choice, problem: str | None) -> None:
+def answer_vote(press: Press, _: Gettext, choice: Choice, problem: str | None) -> None:
     if problem:
-        await press.answer(_(problem), alert=True)
+        press.answer(_(problem), alert=True)
         return
-    await press.answer(
+    press.answer(
         _("Your voice: {choice}. You can change it until the round closes.").format(choice=_(CHOICE_NAMES[choice]))
     )
 

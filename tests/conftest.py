@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from bot.clock import Clock
 from bot.config import Config, parse_config
 from bot.sandbox import SandboxClient, SandboxServer
+from tests.http_server import Server
 from tests.movement import Movement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,3 +76,21 @@ async def movement(
         yield played
         await client.wait_idle(timeout=20)
     assert not played.errors, f"a handler raised: {played.errors!r}"
+
+
+@pytest_asyncio.fixture
+async def serve() -> AsyncIterator[Callable[[Callable[[int, bytes], bytes | None]], Server]]:
+    """Start HTTP servers on loopback (tests/http_server.py); each answers as `respond` says."""
+    servers: list[asyncio.Server] = []
+
+    async def start(respond: Callable[[int, bytes], bytes | None]) -> Server:
+        server = Server(respond)
+        listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        servers.append(listening)
+        port = listening.sockets[0].getsockname()[1]
+        server.url = f"http://127.0.0.1:{port}/bot123:abc"
+        return server
+
+    yield start  # type: ignore[misc]
+    for listening in servers:
+        listening.close()

@@ -145,6 +145,14 @@ class Movement:
         """Every update handled and nothing more on the wire for a moment."""
         await self.client.wait_idle(timeout=WAIT_S)
 
+    async def answers_settled(self) -> None:
+        """Every update handled, and every press answered or given up (bot/press_answers.py)."""
+        await self.settle()
+        answers = self.app.bot_data["answers"]
+        async with asyncio.timeout(WAIT_S):
+            while answers.under_way:  # noqa: ASYNC110 (the lane has no event to wait on)
+                await asyncio.sleep(0.02)
+
     async def restart(self, clock: Clock | None, *, before_start: Callable[[], None] | None = None) -> Application:
         """Stop the bot and start it again on the same database, as after a crash or an upgrade.
         `before_start` runs while it is down (a clock jump over the hours it was away)."""

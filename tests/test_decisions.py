@@ -10,6 +10,7 @@ import time
 import pytest
 
 from bot.clock import ScaledClock
+from bot.press_answers import ATTEMPTS
 from tests.movement import Movement
 from tests.test_calls import approved_region, button
 
@@ -105,21 +106,34 @@ async def test_a_demand_put_to_the_assembly_is_endorsed_when_it_passes(movement:
 
 
 async def test_a_voice_counts_when_its_press_cannot_be_answered(movement: Movement, caplog: pytest.LogCaptureFixture):
-    """A member seen lately has their press taken at once and answered after the handler
-    (handlers/decisions.py): when Telegram fails that answer, the voice stays recorded and nobody is
-    told that nothing changed."""
+    """A member seen lately has their press taken at once and answered after the handler, by the
+    press answers' lane (bot/press_answers.py): when Telegram fails every try of that answer, the
+    voice stays recorded and nobody is told that nothing changed."""
     _council, _, [(chat, _admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
     aliya = await movement.member(chat, "Aliya")
     berik = await movement.member(chat, "Berik")
     proposal = await movement.say(chat, aliya, "/propose We hold a rally at the akimat on Friday")
     await movement.press(chat, berik, proposal, button(proposal, "Agree"))
     await movement.press(chat, aliya, proposal, button(proposal, "Agree"))  # found in the group: seen lately
-    await movement.client.add_fault("500", method="answerCallbackQuery", count=1)
+    await movement.client.add_fault("500", method="answerCallbackQuery", count=ATTEMPTS)
     query = await movement.client.press_button(chat, aliya["id"], proposal, button(proposal, "Object"))
-    await movement.settle()
-    assert await movement.client.faults() == []  # the answer was tried, and failed
+    await movement.answers_settled()
+    assert await movement.client.faults() == []  # every try was made, and failed
     assert await movement.client.callback_answer(query) is None
-    assert any("vote press could not be answered" in r.getMessage() for r in caplog.records)
+    assert any("press could not be answered" in r.getMessage() for r in caplog.records)
     passed = await movement.client.wait_for_text(chat, "passes", since=0, timeout=30)
     assert "agree: 1" in passed["text"] and "object: 1" in passed["text"], passed["text"]
+    assert not movement.errors
+
+
+async def test_a_press_answer_telegram_refuses_with_429_comes_after_retry_after(movement: Movement):
+    """Telegram's 429 on a press's answer: the lane waits retry_after and answers then."""
+    _council, _, [(chat, _admin)] = await approved_region(movement, "mangystau", ["Zhanaozen oil workers"])
+    aliya = await movement.member(chat, "Aliya")
+    proposal = await movement.say(chat, aliya, "/propose We hold a rally at the akimat on Friday")
+    await movement.press(chat, aliya, proposal, button(proposal, "Agree"))  # found in the group: seen lately
+    await movement.client.add_fault("429", method="answerCallbackQuery", count=1, retry_after=1)
+    answer = await movement.press(chat, aliya, proposal, button(proposal, "Object"))
+    assert "Your voice: object" in answer["text"], answer
+    assert await movement.client.faults() == []
     assert not movement.errors

@@ -9,73 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.transport import AiohttpRequest
-
-OK = b'{"ok":true,"result":true}'
-
-
-def answer(body: bytes = OK, *, status: str = "200 OK", close: bool = False) -> bytes:
-    connection = b"Connection: close\r\n" if close else b""
-    return b"HTTP/1.1 %s\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n%s" % (
-        status.encode(),
-        connection,
-        len(body),
-        body,
-    )
-
-
-@dataclass
-class Server:
-    """Reads each request whole, then does what `respond` says with the connection."""
-
-    respond: Callable[[int, bytes], bytes | None]  # (request number, request) -> bytes to send, None: hang up
-    connections: int = 0
-    requests: list[bytes] = field(default_factory=list)
-    url: str = ""
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                request = head + await reader.readexactly(length)
-                self.requests.append(request)
-                reply = self.respond(len(self.requests), request)
-                if reply is None:
-                    break
-                writer.write(reply)
-                await writer.drain()
-                if b"Connection: close" in reply:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
-@pytest_asyncio.fixture
-async def serve() -> AsyncIterator[Callable[[Callable[[int, bytes], bytes | None]], Server]]:
-    servers: list[asyncio.Server] = []
-
-    async def start(respond: Callable[[int, bytes], bytes | None]) -> Server:
-        server = Server(respond)
-        listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-        servers.append(listening)
-        port = listening.sockets[0].getsockname()[1]
-        server.url = f"http://127.0.0.1:{port}/bot123:abc"
-        return server
-
-    yield start  # type: ignore[misc]
-    for listening in servers:
-        listening.close()
+from tests.http_server import OK, Server, answer
 
 
 @pytest_asyncio.fixture
