@@ -15,7 +15,6 @@ pseudonym in the database, and in any backup of it, permanently unreadable and u
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 from dataclasses import dataclass
@@ -63,8 +62,7 @@ class Crypto:
 
     # -- pseudonyms -----------------------------------------------------------------------
     def _pseudonym(self, domain: bytes, value: str) -> bytes:
-        mac = hmac.new(self.pseudonym_key, domain + b"\x00" + value.encode(), hashlib.sha256)
-        return mac.digest()[:PSEUDONYM_BYTES]
+        return hmac.digest(self.pseudonym_key, domain + b"\x00" + value.encode(), "sha256")[:PSEUDONYM_BYTES]
 
     def user(self, user_id: int) -> bytes:
         """A user's pseudonym: stable for counting and permissions, useless for identifying."""

@@ -67,6 +67,7 @@ class DemandRepository:
         self.crypto = crypto
         self._texts: OrderedDict[int, _CommitteeTexts] = OrderedDict()  # by committee, least recent first
         self._cached_texts = 0
+        self._next_id: int | None = None  # after the largest id, once read
 
     def _from_row(self, row: aiosqlite.Row | tuple) -> Demand:
         return Demand(
@@ -87,9 +88,12 @@ class DemandRepository:
         self, conn: aiosqlite.Connection, *, committee_id: int, text: str, via: str, submitted_by: int, now: int
     ) -> Demand:
         """Insert a demand. Its id is taken after the largest (writes run one transaction at a time),
-        so that the text is sealed to its row in the same statement."""
-        async with conn.execute("SELECT coalesce(max(id), 0) + 1 FROM demands") as cursor:
-            (demand_id,) = await cursor.fetchone()
+        so that the text is sealed to its row in the same statement; the largest is read once and then
+        kept (a rollback forgets it), a statement less per demand."""
+        demand_id = self._next_id
+        if demand_id is None:
+            async with conn.execute("SELECT coalesce(max(id), 0) + 1 FROM demands") as cursor:
+                (demand_id,) = await cursor.fetchone()
         await conn.execute(
             """INSERT INTO demands (id, committee_id, text_ct, via, submitted_by, created_at)
                VALUES (?, ?, ?, ?, ?, ?)""",
@@ -102,6 +106,7 @@ class DemandRepository:
                 now,
             ),
         )
+        self._next_id = demand_id + 1
         cached = self._texts.get(committee_id)
         if cached is not None:  # a rollback empties the cache (`forget`)
             cached.ids.append(demand_id)
@@ -150,10 +155,11 @@ class DemandRepository:
         return cached
 
     def forget(self) -> None:
-        """Empty the texts kept for the repeat check: rows were deleted, or a transaction was rolled
-        back (storage/database.py)."""
+        """Empty the texts kept for the repeat check and the next id: rows were deleted, or a
+        transaction was rolled back (storage/database.py)."""
         self._texts.clear()
         self._cached_texts = 0
+        self._next_id = None
 
     def _forget(self, committee_id: int) -> None:
         gone = self._texts.pop(committee_id, None)

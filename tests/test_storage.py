@@ -152,12 +152,19 @@ async def test_the_repeat_checks_texts_follow_rollbacks_and_merges(tmp_path):
 
         with pytest.raises(RuntimeError):
             async with store.db.transaction() as tx:
-                await store.demands.add(
+                lost = await store.demands.add(
                     tx, committee_id=committees[0].id, text="Lower the price of gas", via="group", submitted_by=5, now=2
                 )
                 assert await store.demands.repeat_of(tx, committees[0].id, "Lower the price of gas") is not None
                 raise RuntimeError("the writer fails after its demand was added")
         assert await repeat("Lower the price of gas") is None
+        # The next id is kept in memory after the first read: the rolled-back demand's is free again.
+        async with store.db.transaction() as tx:
+            again = await store.demands.add(
+                tx, committee_id=committees[0].id, text="Lower the price of gas", via="group", submitted_by=5, now=2
+            )
+        assert lost.id == again.id == theirs.id + 1
+        assert await repeat("Lower the price of gas") == again.id
 
         async with store.db.transaction() as tx:
             await store.programme.merge(tx, ours.id, theirs.id, now=3)
