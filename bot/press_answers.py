@@ -32,7 +32,7 @@ from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 from telegram.request import BaseRequest
 
-from bot.keepalive import Connector, Outcome, _Connection, post_request
+from bot.keepalive import Connection, Connector, Outcome, post_request
 from bot.transport import AiohttpRequest
 from storage import json_bytes
 
@@ -61,15 +61,14 @@ class PressAnswers:
         self._bot = bot
         self._answer_s, self._retry_s = answer_s, retry_s
         url = f"{bot.base_url}/answerCallbackQuery"
-        request = bot.request
-        direct = request.pooled(url) if isinstance(request, AiohttpRequest) else None
-        self._server, target = direct if direct is not None else (None, "")
-        self._target = target
+        direct = bot.request.pooled(url) if isinstance(bot.request, AiohttpRequest) else None
+        # None: behind a proxy, or not our request class; answers then go through `Bot`.
+        self._server, self._target = direct if direct is not None else (None, "")
         self._user_agent = BaseRequest.USER_AGENT.encode()
         self._connector = Connector()
         self._queue: deque[_Answer] = deque()
-        self._idle: list[_Connection] = []
-        self._busy: dict[_Connection, tuple[_Answer, float, bool]] = {}  # its answer, since, kept from before
+        self._idle: list[Connection] = []
+        self._busy: dict[Connection, tuple[_Answer, float, bool]] = {}  # its answer, since, kept from before
         self._opening = 0
         self._retries: set[asyncio.TimerHandle] = set()
         self._tasks: set[asyncio.Task[Any]] = set()  # connections being opened; answers through `Bot`
@@ -139,7 +138,7 @@ class PressAnswers:
         if self._stopping is not None and not self.under_way:
             self._stopping.set()
 
-    def _send(self, connection: _Connection, answer: _Answer) -> None:
+    def _send(self, connection: Connection, answer: _Answer) -> None:
         loop = asyncio.get_running_loop()
         self._busy[connection] = (answer, loop.time(), connection.reusable)
         assert self._server is not None
@@ -164,7 +163,7 @@ class PressAnswers:
         self._idle.append(connection)
         self._dispatch()
 
-    def _done(self, connection: _Connection, outcome: Outcome) -> None:
+    def _done(self, connection: Connection, outcome: Outcome) -> None:
         """The outcome of the answer on `connection` (called by the connection, on the loop)."""
         answer, _since, kept = self._busy.pop(connection)
         if isinstance(outcome, Exception):

@@ -113,14 +113,12 @@ class AiohttpRequest(BaseRequest):
                 body, headers = _form(request_data), self._headers
             else:  # JSON with the parameters' own types (a form would quote each value: slower)
                 body = json_bytes.dumps(request_data.parameters)
-        pooled = None if files or method != "POST" or self._pool is None else self.pooled(url)
-        if pooled is not None and self._pool is not None:
+        pool = self._pool
+        if pool is not None and not files and method == "POST" and (pooled := self.pooled(url)) is not None:
             server, target = pooled
             answer_s = None if read is None or write is None else read + write
             try:
-                return await self._pool.post(
-                    server, target, body or b"", connect_s=connect, pool_s=pool, answer_s=answer_s
-                )
+                return await pool.post(server, target, body or b"", connect_s=connect, pool_s=pool, answer_s=answer_s)
             except TimeoutError as exc:
                 raise TimedOut from exc
             except OSError as exc:  # ConnectionLost is one, and so are refused connections and TLS errors

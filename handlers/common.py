@@ -13,6 +13,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.context import AsambleaContext
 from bot.i18n import Gettext, gettext_for, pick_language
+from bot.press_answers import TOO_OLD
 from domain.messages import message_parts
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ async def answer_query(update: Update, text: str | None = None, *, alert: bool =
     try:
         await update.callback_query.answer(text, show_alert=alert)
     except BadRequest as exc:
-        if "query is too old" not in exc.message.lower():
+        if TOO_OLD not in exc.message.lower():
             raise
         log.info("a button press was too old to answer")
 
